@@ -1,0 +1,187 @@
+"""Configuration: every path, URL and setting comes from one :class:`Settings` object.
+
+Paths are resolved from this file's location (never the current directory), and each can be
+overridden by an environment variable so that CI, notebooks run by papermill and analysts'
+machines all agree on where things are.
+
+Environment variables
+---------------------
+``CW_POPHEALTH_EXTRACTS``
+    Folder holding the real Fingertips/ONS extracts used for offline runs. Defaults to
+    ``../shared/fingertips-extracts`` beside the project when that folder exists.
+``CW_POPHEALTH_DATA``
+    Root of ``raw/`` and ``processed/`` (default ``<project>/data``).
+``CW_POPHEALTH_REPORTS``
+    Where ``make reports`` writes (default ``<project>/reports``).
+``FINGERTIPS_API_URL``
+    Base URL of the Fingertips API (default ``https://fingertips.phe.org.uk/api/``).
+``CW_POPHEALTH_OFFLINE``
+    ``1``/``true`` to serve every API call from the raw cache and never touch the network.
+``CW_POPHEALTH_TIMEOUT``
+    Read timeout in seconds for one HTTP request (default 60).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://fingertips.phe.org.uk/api/"
+
+
+def _find_project_root() -> Path:
+    """Return the project folder (the one holding ``pyproject.toml``) for a ``src/`` layout."""
+    here = Path(__file__).resolve()
+    for candidate in here.parents:
+        if (candidate / "pyproject.toml").is_file() and (candidate / "src").is_dir():
+            return candidate
+    # Installed without the source tree (a wheel): fall back to the working directory.
+    return Path.cwd().resolve()
+
+
+PROJECT_ROOT = _find_project_root()
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _default_extracts_dir(project_root: Path) -> Path | None:
+    env = os.environ.get("CW_POPHEALTH_EXTRACTS")
+    if env:
+        return Path(env).expanduser().resolve()
+    candidate = (project_root.parent / "shared" / "fingertips-extracts").resolve()
+    return candidate if candidate.is_dir() else None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every path and network setting the package uses.
+
+    Build one with :func:`get_settings`; pass ``dataclasses.replace(settings, ...)`` copies to
+    functions that should use different locations (tests do this with ``tmp_path``).
+
+    Attributes
+    ----------
+    project_root : pathlib.Path
+        The checkout (holds ``pyproject.toml``).
+    data_dir : pathlib.Path
+        Parent of ``raw/`` and ``processed/``.
+    reports_dir : pathlib.Path
+        Output of ``make reports``.
+    extracts_dir : pathlib.Path or None
+        Real Fingertips/ONS extracts for offline runs; ``None`` if not found.
+    api_base_url : str
+        Fingertips API base URL, ending in ``/``.
+    connect_timeout, read_timeout : float
+        Seconds allowed to open a connection and to wait for bytes.
+    retries : int
+        Extra attempts after a timeout, connection error, 429 or 5xx.
+    backoff : float
+        Base of the exponential back-off in seconds (``backoff * 2**attempt`` plus jitter).
+    offline : bool
+        Serve API calls from the raw cache only.
+    max_workers : int
+        Concurrent requests for multi-request pulls.
+    """
+
+    project_root: Path
+    data_dir: Path
+    reports_dir: Path
+    extracts_dir: Path | None
+    api_base_url: str = DEFAULT_API_URL
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    retries: int = 3
+    backoff: float = 0.5
+    offline: bool = False
+    max_workers: int = 4
+
+    @property
+    def raw_dir(self) -> Path:
+        """Raw API responses exactly as received, each with a ``.meta.json`` sidecar."""
+        return self.data_dir / "raw"
+
+    @property
+    def processed_dir(self) -> Path:
+        """Tables produced only by code."""
+        return self.data_dir / "processed"
+
+    @property
+    def indicators_table(self) -> Path:
+        """The one tidy, validated indicator table (Parquet)."""
+        return self.processed_dir / "indicators.parquet"
+
+    @property
+    def notebooks_dir(self) -> Path:
+        """Source notebooks (committed without outputs)."""
+        return self.project_root / "notebooks"
+
+    @property
+    def reports_config(self) -> Path:
+        """The one file of report parameters used by ``make reports``."""
+        return self.project_root / "config" / "reports.yaml"
+
+    def require_extracts_dir(self) -> Path:
+        """Return :attr:`extracts_dir` or raise a clear error saying how to set it.
+
+        Raises
+        ------
+        cw_pophealth.errors.ConfigError
+            If the extracts folder is not configured or does not exist.
+        """
+        from cw_pophealth.errors import ConfigError
+
+        if self.extracts_dir is None or not self.extracts_dir.is_dir():
+            raise ConfigError(
+                f"The offline extracts folder was not found (looked for "
+                f"{self.extracts_dir or self.project_root.parent / 'shared/fingertips-extracts'}). "
+                "Set CW_POPHEALTH_EXTRACTS to the folder holding PROVENANCE.md and the "
+                "trafford_themes/ and ons_els/ sub-folders."
+            )
+        return self.extracts_dir
+
+    def with_(self, **changes) -> Settings:
+        """Return a copy with some fields changed (a thin wrapper on ``dataclasses.replace``)."""
+        return dataclasses.replace(self, **changes)
+
+
+def get_settings(**overrides) -> Settings:
+    """Build :class:`Settings` from the environment, then apply keyword overrides.
+
+    Parameters
+    ----------
+    **overrides
+        Any :class:`Settings` field, e.g. ``offline=True`` or ``data_dir=Path(...)``.
+
+    Returns
+    -------
+    Settings
+
+    Examples
+    --------
+    >>> s = get_settings(offline=True)
+    >>> s.raw_dir.name
+    'raw'
+    """
+    root = PROJECT_ROOT
+    data_dir = Path(os.environ.get("CW_POPHEALTH_DATA", root / "data")).expanduser().resolve()
+    reports_dir = Path(os.environ.get("CW_POPHEALTH_REPORTS", root / "reports")).expanduser()
+    base_url = os.environ.get("FINGERTIPS_API_URL", DEFAULT_API_URL)
+    if not base_url.endswith("/"):
+        base_url += "/"
+    settings = Settings(
+        project_root=root,
+        data_dir=data_dir,
+        reports_dir=reports_dir.resolve(),
+        extracts_dir=_default_extracts_dir(root),
+        api_base_url=base_url,
+        read_timeout=float(os.environ.get("CW_POPHEALTH_TIMEOUT", 60.0)),
+        offline=_env_flag("CW_POPHEALTH_OFFLINE"),
+    )
+    return dataclasses.replace(settings, **overrides) if overrides else settings
