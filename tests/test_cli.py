@@ -1,0 +1,34 @@
+"""Tests for the cw-pophealth command line (build and error handling)."""
+
+from __future__ import annotations
+
+import pytest
+
+from cw_pophealth import cli, schema
+from support import extracts_dir  # noqa: F401  (fixture)
+
+
+class TestBuildCommand:
+    def test_build_writes_a_valid_table(self, extracts_dir, tmp_path, monkeypatch):
+        monkeypatch.setenv("CW_POPHEALTH_DATA", str(tmp_path))
+        assert cli.main(["build"]) == 0 and len(schema.read_tidy(
+            tmp_path / "processed" / "indicators.parquet")) > 0
+
+    def test_missing_extracts_exit_1_with_a_sentence_not_a_traceback(self, tmp_path, monkeypatch,
+                                                                     capsys):
+        monkeypatch.setenv("CW_POPHEALTH_EXTRACTS", str(tmp_path / "nowhere"))
+        monkeypatch.setenv("CW_POPHEALTH_DATA", str(tmp_path))
+        code = cli.main(["build"])
+        err = capsys.readouterr().err
+        assert code == 1 and "CW_POPHEALTH_EXTRACTS" in err and "Traceback" not in err
+
+
+class TestParser:
+    def test_a_subcommand_is_required(self):
+        with pytest.raises(SystemExit):
+            cli.build_parser().parse_args([])
+
+    def test_pull_accepts_offline_indicators_and_areas(self):
+        args = cli.build_parser().parse_args(
+            ["pull", "--offline", "--indicators", "90366,smoking", "--areas", "E08000026"])
+        assert (args.offline, args.indicators, args.areas) == (True, "90366,smoking", "E08000026")

@@ -1,0 +1,45 @@
+"""Tests for cw_pophealth.config: one Settings object, overridable by environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cw_pophealth import config
+from cw_pophealth.errors import ConfigError
+
+
+class TestGetSettings:
+    def test_paths_come_from_the_project_not_the_working_directory(self, tmp_path, monkeypatch):
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.delenv("CW_POPHEALTH_DATA", raising=False)
+        assert config.get_settings().data_dir == config.PROJECT_ROOT / "data"
+
+    def test_extracts_folder_can_be_set_by_environment(self, tmp_path, monkeypatch):
+        monkeypatch.setenv("CW_POPHEALTH_EXTRACTS", str(tmp_path))
+        assert config.get_settings().extracts_dir == tmp_path.resolve()
+
+    def test_api_url_from_environment_gets_a_trailing_slash(self, monkeypatch):
+        monkeypatch.setenv("FINGERTIPS_API_URL", "http://127.0.0.1:9/api")
+        assert config.get_settings().api_base_url == "http://127.0.0.1:9/api/"
+
+    @pytest.mark.parametrize(("text", "expected"), [("1", True), ("true", True), ("0", False),
+                                                    ("", False)])
+    def test_offline_flag_from_environment(self, monkeypatch, text, expected):
+        monkeypatch.setenv("CW_POPHEALTH_OFFLINE", text)
+        assert config.get_settings().offline is expected
+
+    def test_keyword_overrides_win(self):
+        assert config.get_settings(offline=True, retries=0).retries == 0
+
+    def test_default_api_is_https(self, monkeypatch):
+        monkeypatch.delenv("FINGERTIPS_API_URL", raising=False)
+        assert config.get_settings().api_base_url.startswith("https://")
+
+
+class TestRequireExtractsDir:
+    def test_missing_folder_error_says_what_to_set(self, tmp_path):
+        settings = config.get_settings(extracts_dir=Path(tmp_path / "missing"))
+        with pytest.raises(ConfigError, match="CW_POPHEALTH_EXTRACTS"):
+            settings.require_extracts_dir()

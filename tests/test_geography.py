@@ -1,0 +1,58 @@
+"""Tests for cw_pophealth.geography, on the real Pholio reference tables."""
+
+from __future__ import annotations
+
+import pytest
+
+from cw_pophealth import catalogue, geography
+from cw_pophealth.errors import InvalidAreaCodeError, UnknownAreaError, UnknownAreaTypeError
+from support import extracts_dir  # noqa: F401  (fixture)
+
+
+@pytest.fixture(scope="module")
+def lookup(extracts_dir):
+    return geography.load_reference_geography(extracts_dir / geography.REFERENCE_SUBDIR)
+
+
+class TestValidateAreaCode:
+    def test_lower_case_code_is_normalised(self):
+        assert geography.validate_area_code(" e10000031 ") == "E10000031"
+
+    @pytest.mark.parametrize("bad", ["E0800002", "Coventry", "", None, "E08000026X", 8000026])
+    def test_malformed_code_names_the_parameter(self, bad):
+        with pytest.raises(InvalidAreaCodeError, match="comparator_code="):
+            geography.validate_area_code(bad, parameter="comparator_code")
+
+
+class TestAreaLookup:
+    def test_warwickshire_has_its_five_districts(self, lookup):
+        assert lookup.children(catalogue.WARWICKSHIRE, catalogue.AREA_TYPE_DISTRICT_UA) == list(
+            catalogue.WARWICKSHIRE_DISTRICTS)
+
+    def test_there_are_153_upper_tier_areas(self, lookup):
+        assert len(lookup.upper_tier_areas()) == 153
+
+    def test_coventry_is_in_the_west_midlands(self, lookup):
+        assert lookup.region_of(catalogue.COVENTRY) == catalogue.WEST_MIDLANDS
+
+    def test_a_unitary_authority_is_in_both_tiers(self, lookup):
+        assert lookup.area_type_ids(catalogue.COVENTRY) == [501, 502]
+
+    def test_region_names_drop_the_statistical_suffix(self, lookup):
+        assert lookup.name(catalogue.WEST_MIDLANDS) == "West Midlands"
+
+    def test_unknown_but_well_formed_code_is_unknown_area(self, lookup):
+        with pytest.raises(UnknownAreaError, match="E06999999"):
+            lookup.require("E06999999")
+
+    def test_unsupported_area_type_lists_the_valid_ones(self, lookup):
+        with pytest.raises(UnknownAreaTypeError, match="502"):
+            lookup.areas(999)
+
+    def test_parent_to_child_maps_a_unitary_to_itself(self, lookup):
+        mapping = lookup.parent_to_child(501, 502)
+        assert mapping[catalogue.COVENTRY] == [catalogue.COVENTRY]
+
+    def test_parent_to_child_maps_the_region_to_its_upper_tier(self, lookup):
+        mapping = lookup.parent_to_child(502, 6)
+        assert {catalogue.COVENTRY, catalogue.WARWICKSHIRE} <= set(mapping[catalogue.WEST_MIDLANDS])

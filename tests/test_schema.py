@@ -1,0 +1,114 @@
+"""Tests for cw_pophealth.schema: the tidy table's contract."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from cw_pophealth import schema
+from cw_pophealth.errors import SchemaValidationError
+from support import extracts_dir  # noqa: F401  (fixture)
+
+
+def synthetic_rows(n: int = 2) -> pd.DataFrame:
+    """A small SYNTHETIC tidy table (invented values, for unit tests only)."""
+    return schema.coerce_tidy(pd.DataFrame({
+        "indicator_id": [90366] * n,
+        "indicator_name": ["Life expectancy at birth"] * n,
+        "area_code": ["E08000026"] * n,
+        "area_name": ["Coventry"] * n,
+        "area_type": ["UA"] * n,
+        "sex": ["Male", "Female"][:n],
+        "period": ["2021 - 23"] * n,
+        "period_start": [pd.Timestamp("2021-01-01")] * n,
+        "period_end": [pd.Timestamp("2023-12-31")] * n,
+        "value": [70.0, 80.0][:n],
+        "lower_ci_95": [69.0, 79.0][:n],
+        "upper_ci_95": [71.0, 81.0][:n],
+        "source": ["synthetic test rows"] * n,
+        "source_ref": ["tests/test_schema.py"] * n,
+    }))
+
+
+class TestValidateTidy:
+    def test_valid_table_passes_with_schema_column_order(self):
+        out = schema.validate_tidy(synthetic_rows())
+        assert list(out.columns) == list(schema.TIDY_COLUMNS)
+
+    def test_missing_column_is_named_with_the_file(self):
+        with pytest.raises(SchemaValidationError, match=r"'value'.*missing in data/x\.parquet"):
+            schema.validate_tidy(synthetic_rows().drop(columns="value"), where="data/x.parquet")
+
+    def test_missing_required_value_names_the_column(self):
+        df = synthetic_rows().assign(area_name=[pd.NA, "Coventry"])
+        with pytest.raises(SchemaValidationError, match="Column 'area_name'"):
+            schema.validate_tidy(df)
+
+    def test_malformed_area_code_is_rejected(self):
+        df = synthetic_rows().assign(area_code=["E0800002", "E08000026"])
+        with pytest.raises(SchemaValidationError, match="area_code"):
+            schema.validate_tidy(df)
+
+    def test_unknown_sex_is_rejected(self):
+        df = synthetic_rows().assign(sex=["M", "Female"])
+        with pytest.raises(SchemaValidationError, match="'sex'"):
+            schema.validate_tidy(df)
+
+    def test_lower_limit_above_value_is_rejected(self):
+        df = synthetic_rows().assign(lower_ci_95=[75.0, 79.0])
+        with pytest.raises(SchemaValidationError, match="lower_ci_95"):
+            schema.validate_tidy(df)
+
+    def test_limit_within_rounding_of_value_is_accepted(self):
+        # Published limits are rounded independently (e.g. value 70.04 shown with lower 70.1).
+        df = synthetic_rows().assign(value=[70.04, 80.0], lower_ci_95=[70.05, 79.0])
+        assert len(schema.validate_tidy(df)) == 2
+
+    def test_duplicate_observation_is_rejected(self):
+        df = pd.concat([synthetic_rows(1), synthetic_rows(1)])
+        with pytest.raises(SchemaValidationError, match="duplicate"):
+            schema.validate_tidy(df)
+
+    def test_missing_value_is_allowed_and_stays_missing(self):
+        df = synthetic_rows().assign(value=[None, 80.0], lower_ci_95=[None, 79.0],
+                                     upper_ci_95=[None, 81.0])
+        assert schema.validate_tidy(df)["value"].isna().tolist() == [True, False]
+
+    def test_uncoercible_number_names_the_column(self):
+        df = synthetic_rows().astype({"value": object}).assign(value=["high", 80.0])
+        with pytest.raises(SchemaValidationError, match="'value'"):
+            schema.validate_tidy(df)
+
+
+class TestWriteAndReadTidy:
+    def test_round_trip_keeps_values_and_dtypes(self, tmp_path):
+        path = schema.write_tidy(synthetic_rows(), tmp_path / "t.parquet")
+        pd.testing.assert_frame_equal(schema.read_tidy(path), schema.validate_tidy(synthetic_rows()))
+
+    def test_invalid_table_does_not_replace_a_good_file(self, tmp_path):
+        path = schema.write_tidy(synthetic_rows(), tmp_path / "t.parquet")
+        before = path.read_bytes()
+        with pytest.raises(SchemaValidationError):
+            schema.write_tidy(synthetic_rows().assign(sex=["x", "y"]), path)
+        assert path.read_bytes() == before
+
+    def test_reading_a_missing_file_says_how_to_build_it(self, tmp_path):
+        with pytest.raises(FileNotFoundError, match="make data"):
+            schema.read_tidy(tmp_path / "absent.parquet")
+
+    def test_reading_a_drifted_file_names_column_and_file(self, tmp_path):
+        path = tmp_path / "old.parquet"
+        synthetic_rows().drop(columns="source_ref").to_parquet(path)
+        with pytest.raises(SchemaValidationError, match=r"source_ref.*old\.parquet"):
+            schema.read_tidy(path)
+
+
+class TestFingertipsHeader:
+    def test_current_header_has_27_columns_including_time_period_range(self):
+        assert len(schema.FINGERTIPS_CSV_COLUMNS) == 27 and "Time period range" in (
+            schema.FINGERTIPS_CSV_COLUMNS)
+
+    def test_2017_header_is_the_exact_26_columns_of_the_real_export(self, extracts_dir):
+        header = (extracts_dir / "api_samples/fingertips_export_indicators-CountyUA.data.csv"
+                  ).read_text(encoding="utf-8").splitlines()[0]
+        assert tuple(header.split(",")) == schema.FINGERTIPS_CSV_COLUMNS_2017
