@@ -271,7 +271,8 @@ def deduplicate_sources(df: pd.DataFrame, priority: list[str]) -> pd.DataFrame:
         rank[df["source"].str.startswith(prefix).to_numpy(dtype=bool)] = len(priority) - 1 - i
     key = [k for k in schema.TIDY_KEY if k != "source"]
     ordered = df.assign(_rank=rank).sort_values("_rank", kind="stable")
-    spread = ordered.groupby(key, dropna=False)["value"].agg(lambda s: s.max() - s.min())
+    grouped = ordered.groupby(key, dropna=False)["value"]
+    spread = grouped.max() - grouped.min()
     clash = spread[spread > 0.051]
     if len(clash):
         logger.warning("%d observation(s) differ between sources by more than rounding; "
