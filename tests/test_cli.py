@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from cw_pophealth import cli, schema
-from support import extracts_dir  # noqa: F401  (fixture)
 
 
 class TestBuildCommand:

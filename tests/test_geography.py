@@ -6,7 +6,6 @@ import pytest
 
 from cw_pophealth import catalogue, geography
 from cw_pophealth.errors import InvalidAreaCodeError, UnknownAreaError, UnknownAreaTypeError
-from support import extracts_dir  # noqa: F401  (fixture)
 
 
 @pytest.fixture(scope="module")

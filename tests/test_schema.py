@@ -7,7 +7,6 @@ import pytest
 
 from cw_pophealth import schema
 from cw_pophealth.errors import SchemaValidationError
-from support import extracts_dir  # noqa: F401  (fixture)
 
 
 def synthetic_rows(n: int = 2) -> pd.DataFrame:

@@ -8,7 +8,6 @@ import pytest
 from cw_pophealth import catalogue, schema, snapshot
 from cw_pophealth.config import get_settings
 from cw_pophealth.errors import ConfigError, SchemaDriftError
-from support import extracts_dir, snapshot_table  # noqa: F401  (fixtures)
 
 
 def value(table, indicator_id, area, sex, period):

@@ -7,7 +7,6 @@ import pytest
 
 from cw_pophealth import schema, transforms
 from cw_pophealth.errors import NoDataError, SchemaDriftError
-from support import extracts_dir  # noqa: F401  (fixture)
 
 EXPORT_2017 = "api_samples/fingertips_export_indicators-CountyUA.data.csv"
 

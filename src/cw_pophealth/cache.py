@@ -1,0 +1,331 @@
+"""Raw-response cache: every Fingertips API response kept byte-for-byte, with a provenance sidecar.
+
+Layout under ``<raw_dir>/fingertips/`` (``data/raw/fingertips/`` by default)::
+
+    <endpoint path>/<query stem>.meta.json          # the sidecar: the commit point of an entry
+    <endpoint path>/<query stem>.body-<sha16>.<ext>  # the body exactly as received
+
+The cache key is the endpoint path plus the query parameters sorted by name. The host is left
+out on purpose, so a cache filled from the real API also serves a mirror or a test server.
+
+Writes are atomic and never damage a good entry:
+
+* the body goes to a new file whose name contains its sha256, written to a temporary file and
+  renamed into place with :func:`os.replace`;
+* the sidecar (URL, parameters, retrieval time, HTTP status, sha256, size, content type, elapsed
+  time) is written the same way, **last**. Replacing the sidecar is the single step that switches
+  the entry to the new body, so a crash at any earlier point leaves the previous entry whole;
+* only then is the previous body file deleted.
+
+The client validates and parses a body *before* calling :meth:`ResponseCache.put`, so failed,
+partial or invalid responses never reach the cache. Reads check the body's sha256 against the
+sidecar and raise :class:`CacheIntegrityError` on a mismatch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import quote
+
+from cw_pophealth.errors import OfflineCacheMissError
+
+logger = logging.getLogger(__name__)
+
+#: Sub-folder of ``settings.raw_dir`` holding Fingertips responses.
+CACHE_SUBDIR = "fingertips"
+SIDECAR_SUFFIX = ".meta.json"
+SOURCE = "OHID Fingertips API (https://fingertips.phe.org.uk)"
+LICENCE = "Open Government Licence v3.0"
+_STEM_CHARS = re.compile(r"[^A-Za-z0-9=,._-]+")
+_MAX_STEM = 96
+
+_locks_guard = threading.Lock()
+_locks: dict[str, threading.Lock] = {}
+
+
+class CacheIntegrityError(OfflineCacheMissError):
+    """A cached body no longer matches the sha256 in its sidecar (edited or damaged on disk).
+
+    A subclass of :class:`~cw_pophealth.errors.OfflineCacheMissError`: code that handles a miss
+    handles this too. Online, the client simply fetches the response again.
+    """
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """One cached response.
+
+    Attributes
+    ----------
+    body : bytes
+        The response body exactly as received.
+    meta : dict
+        The sidecar (see :meth:`ResponseCache.put` for its fields).
+    body_path, meta_path : pathlib.Path
+        Where the body and the sidecar are stored.
+    """
+
+    body: bytes
+    meta: dict
+    body_path: Path
+    meta_path: Path
+
+
+def normalise_params(params: Mapping[str, object] | None) -> dict[str, str]:
+    """Return the query parameters as strings, sorted by name, without ``None`` values.
+
+    Lists and tuples become comma-separated strings (the API's own list form).
+
+    Examples
+    --------
+    >>> normalise_params({"indicator_ids": [90366, 90362], "b": None, "a": 6})
+    {'a': '6', 'indicator_ids': '90366,90362'}
+    """
+    out: dict[str, str] = {}
+    for name in sorted(params or {}):
+        value = (params or {})[name]
+        if value is None:
+            continue
+        if isinstance(value, (list, tuple)):
+            value = ",".join(str(v) for v in value)
+        out[str(name)] = str(value)
+    return out
+
+
+def query_string(params: Mapping[str, object] | None) -> str:
+    """Encode normalised parameters as a query string (commas kept literal, as the API shows them).
+
+    Examples
+    --------
+    >>> query_string({"indicator_ids": [1, 2], "area_type_id": 502})
+    'area_type_id=502&indicator_ids=1,2'
+    """
+    norm = normalise_params(params)
+    return "&".join(f"{quote(k, safe='')}={quote(v, safe=',')}" for k, v in norm.items())
+
+
+def cache_key(endpoint: str, params: Mapping[str, object] | None) -> str:
+    """The cache key: endpoint path plus sorted query parameters, without the host.
+
+    Examples
+    --------
+    >>> cache_key("/all_data/csv/by_indicator_id", {"parent_area_type_id": 15,
+    ...                                               "indicator_ids": "1"})
+    'all_data/csv/by_indicator_id?indicator_ids=1&parent_area_type_id=15'
+    """
+    path = endpoint.strip("/")
+    query = query_string(params)
+    return f"{path}?{query}" if query else path
+
+
+def _lock_for(key: str) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(key, threading.Lock())
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Makes the renames durable on POSIX; directories cannot be opened this way on Windows.
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same folder and :func:`os.replace`.
+
+    Either the whole new content is at ``path`` afterwards or the old file is untouched; the
+    temporary file is removed on any failure.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+class ResponseCache:
+    """The raw-response cache in one folder.
+
+    Parameters
+    ----------
+    root : path-like
+        The cache folder, normally ``settings.raw_dir / "fingertips"`` (see :meth:`for_settings`).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> cache = ResponseCache(pathlib.Path(tempfile.mkdtemp()))
+    >>> _ = cache.put("profiles", {}, b"[]", url="https://fingertips.phe.org.uk/api/profiles",
+    ...               status=200, content_type="application/json", elapsed=0.1)
+    >>> cache.get("profiles", {}).body
+    b'[]'
+    """
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+
+    @classmethod
+    def for_settings(cls, settings) -> ResponseCache:
+        """The cache for a :class:`~cw_pophealth.config.Settings` (``raw_dir/fingertips``)."""
+        return cls(Path(settings.raw_dir) / CACHE_SUBDIR)
+
+    # -- naming ---------------------------------------------------------------------------------
+    def _stem(self, endpoint: str, params: Mapping[str, object] | None) -> tuple[Path, str]:
+        """Folder and file stem for a key: readable parameters plus a short hash of the key."""
+        key = cache_key(endpoint, params)
+        folder = self.root.joinpath(*[p for p in endpoint.strip("/").split("/") if p])
+        readable = "_".join(f"{k}={v}" for k, v in normalise_params(params).items()) or "all"
+        readable = _STEM_CHARS.sub("-", readable)[:_MAX_STEM]
+        digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:10]
+        return folder, f"{readable}__{digest}"
+
+    def meta_path(self, endpoint: str, params: Mapping[str, object] | None = None) -> Path:
+        """Path of the sidecar for a key (whether or not it exists)."""
+        folder, stem = self._stem(endpoint, params)
+        return folder / f"{stem}{SIDECAR_SUFFIX}"
+
+    # -- reading --------------------------------------------------------------------------------
+    def get(self, endpoint: str, params: Mapping[str, object] | None = None) -> CacheEntry | None:
+        """Return the cached entry for a key, or ``None`` if there is none.
+
+        Raises
+        ------
+        CacheIntegrityError
+            If the sidecar is unreadable, the body file is missing, or the body's sha256 differs
+            from the one recorded in the sidecar.
+        """
+        meta_path = self.meta_path(endpoint, params)
+        if not meta_path.is_file():
+            return None
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            body_path = meta_path.parent / meta["body_file"]
+            body = body_path.read_bytes()
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise CacheIntegrityError(
+                f"The cache entry {meta_path} is damaged ({exc}). Delete it and run "
+                "`cw-pophealth pull` online to fetch the response again."
+            ) from exc
+        if _sha256(body) != meta.get("sha256") or len(body) != meta.get("bytes"):
+            raise CacheIntegrityError(
+                f"The cached body {body_path} does not match the sha256/size in {meta_path.name}: "
+                "it was changed after download. Raw data is read-only; delete both files and run "
+                "`cw-pophealth pull` online to fetch it again."
+            )
+        return CacheEntry(body=body, meta=meta, body_path=body_path, meta_path=meta_path)
+
+    def __contains__(self, key: tuple[str, Mapping[str, object] | None]) -> bool:
+        endpoint, params = key
+        return self.meta_path(endpoint, params).is_file()
+
+    # -- writing --------------------------------------------------------------------------------
+    def put(
+        self,
+        endpoint: str,
+        params: Mapping[str, object] | None,
+        body: bytes,
+        *,
+        url: str,
+        status: int,
+        content_type: str | None,
+        elapsed: float,
+        extension: str = "bin",
+        retrieved_at: datetime | None = None,
+    ) -> CacheEntry:
+        """Store a response that the caller has already validated, atomically.
+
+        Parameters
+        ----------
+        endpoint : str
+            API path relative to the base URL, e.g. ``"all_data/csv/by_indicator_id"``.
+        params : mapping
+            Query parameters (normalised with :func:`normalise_params`).
+        body : bytes
+            The body exactly as received.
+        url : str
+            The full request URL (recorded in the sidecar, not part of the key).
+        status : int
+            HTTP status.
+        content_type : str or None
+            The ``Content-Type`` header.
+        elapsed : float
+            Seconds from sending the request to the end of the body.
+        extension : str, default "bin"
+            File extension of the body (``"csv"``, ``"json"``).
+        retrieved_at : datetime, optional
+            Defaults to now (UTC).
+
+        Returns
+        -------
+        CacheEntry
+            The new entry. The sidecar holds ``cache_key, url, endpoint, params, retrieved_at``
+            (UTC ISO 8601), ``http_status, sha256, bytes, content_type, elapsed_seconds,
+            body_file, source, licence``.
+        """
+        folder, stem = self._stem(endpoint, params)
+        digest = _sha256(body)
+        body_path = folder / f"{stem}.body-{digest[:16]}.{extension.lstrip('.')}"
+        meta_path = folder / f"{stem}{SIDECAR_SUFFIX}"
+        when = (retrieved_at or datetime.now(timezone.utc)).astimezone(timezone.utc)
+        meta = {
+            "cache_key": cache_key(endpoint, params),
+            "url": url,
+            "endpoint": endpoint.strip("/"),
+            "params": normalise_params(params),
+            "retrieved_at": when.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "http_status": int(status),
+            "sha256": digest,
+            "bytes": len(body),
+            "content_type": content_type,
+            "elapsed_seconds": round(float(elapsed), 4),
+            "body_file": body_path.name,
+            "source": SOURCE,
+            "licence": LICENCE,
+        }
+        with _lock_for(str(meta_path)):
+            previous = None
+            if meta_path.is_file():
+                with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+                    previous = json.loads(meta_path.read_text(encoding="utf-8"))["body_file"]
+            if not (body_path.is_file() and _sha256(body_path.read_bytes()) == digest):
+                atomic_write_bytes(body_path, body)
+            # The sidecar is written last: replacing it is what switches the entry to the new body.
+            atomic_write_bytes(meta_path, (json.dumps(meta, indent=2) + "\n").encode("utf-8"))
+            _fsync_dir(folder)
+            if previous and previous != body_path.name:
+                with contextlib.suppress(OSError):
+                    (folder / previous).unlink()
+        logger.debug("Cached %d bytes for %s in %s", len(body), meta["cache_key"], body_path)
+        return CacheEntry(body=body, meta=meta, body_path=body_path, meta_path=meta_path)
+
+    def entries(self) -> list[dict]:
+        """Every sidecar in the cache (parsed), sorted by cache key; damaged ones are skipped."""
+        out = []
+        for path in sorted(self.root.rglob(f"*{SIDECAR_SUFFIX}")):
+            with contextlib.suppress(OSError, ValueError):
+                out.append(json.loads(path.read_text(encoding="utf-8")))
+        return sorted(out, key=lambda m: m.get("cache_key", ""))

@@ -1,0 +1,1218 @@
+"""Fingertips API client: lookups and indicator data as pandas DataFrames, robust and cached.
+
+The functions mirror fingertipsR (``profiles``, ``indicators``, ``indicator_metadata``,
+``area_types``, ``areas``, ``available_data`` for ``indicator_areatypes``, ``fingertips_data``)
+and return DataFrames with snake_case columns. :func:`pull` is what ``cw-pophealth pull`` runs.
+
+How requests are made
+---------------------
+* **One HTTP function**, :func:`_http_get`. Sessions (:class:`requests.Session`, kept alive
+  between calls) come from a small pool and are lent to one thread at a time, since requests
+  does not promise that a session is thread-safe. TLS verification is on. ``verify=True`` is passed
+  on every call and there is no code path that turns it off; behind a TLS-intercepting
+  corporate proxy, point ``REQUESTS_CA_BUNDLE`` at your organisation's CA bundle instead.
+  Proxies come from the usual ``HTTPS_PROXY``/``NO_PROXY`` variables.
+* Explicit ``(connect, read)`` timeouts from :class:`~cw_pophealth.config.Settings`.
+* Timeouts, connection errors, broken transfers, HTTP 429 (honouring ``Retry-After``) and 5xx are
+  retried ``settings.retries`` times with exponential back-off plus jitter; other 4xx are not.
+* A 200 response is checked before it is used *or cached*: HTML pages, empty bodies, invalid
+  JSON and truncated CSVs raise :class:`~cw_pophealth.errors.MalformedResponseError`; a changed CSV
+  header raises :class:`~cw_pophealth.errors.SchemaDriftError`.
+* Every good response is stored byte-for-byte in the raw cache (:mod:`cw_pophealth.cache`) with
+  a provenance sidecar. With ``settings.offline`` (``--offline`` / ``CW_POPHEALTH_OFFLINE=1``)
+  requests are answered from that cache only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import ipaddress
+import json
+import logging
+import queue
+import random
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import pandas as pd
+import requests
+from tqdm import tqdm
+
+from cw_pophealth import __version__, catalogue, schema, transforms
+from cw_pophealth.cache import ResponseCache, cache_key, normalise_params, query_string
+from cw_pophealth.config import Settings, get_settings
+from cw_pophealth.errors import (
+    APIUnavailableError,
+    ConfigError,
+    CwPopHealthError,
+    FingertipsAPIError,
+    MalformedResponseError,
+    NoDataError,
+    OfflineCacheMissError,
+    ParameterError,
+    UnknownAreaError,
+    UnknownAreaTypeError,
+    UnknownIndicatorError,
+)
+from cw_pophealth.geography import validate_area_code
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "API_SOURCE_LABEL",
+    "MAX_IDS_PER_REQUEST",
+    "area_types",
+    "areas",
+    "available_data",
+    "fingertips_data",
+    "indicator_metadata",
+    "indicators",
+    "parent_to_child_areas",
+    "profiles",
+    "pull",
+]
+
+#: The API accepts at most 100 indicator ids per ``all_data`` request (fingertips-open server).
+MAX_IDS_PER_REQUEST = 100
+#: ``source`` label of rows pulled from the API.
+API_SOURCE_LABEL = "Fingertips API"
+#: Longest ``Retry-After`` the client will sleep for; a longer one fails at once with the wait.
+MAX_RETRY_AFTER = 120.0
+STATUS_PAGE = "https://fingertips.phe.org.uk"
+USER_AGENT = f"cw-pophealth/{__version__} (python-requests/{requests.__version__})"
+_OFFLINE_HINT = ("retry later, or work from the raw cache with `cw-pophealth pull --offline` "
+                 "(or CW_POPHEALTH_OFFLINE=1)")
+_LOOPBACK_NAMES = {"localhost"}
+
+# Fingertips CSV columns read as numbers; every other column is read as text.
+_CSV_INT_COLUMNS = ("Indicator ID", "Time period Sortable")
+_CSV_FLOAT_COLUMNS = ("Value", "Lower CI 95.0 limit", "Upper CI 95.0 limit",
+                      "Lower CI 99.8 limit", "Upper CI 99.8 limit", "Count", "Denominator")
+#: Parse CSVs with pyarrow's multi-threaded reader when available (tests switch this off to
+#: exercise the C-engine path).
+_PREFER_PYARROW = True
+
+# Idle sessions, reused across calls and threads; a session is used by one thread at a time
+# (requests does not promise that a Session is thread-safe) and keeps its connections alive.
+_idle_sessions: queue.SimpleQueue[requests.Session] = queue.SimpleQueue()
+
+
+# =============================================================================================
+# Transport
+# =============================================================================================
+@dataclass(frozen=True)
+class _Response:
+    """A complete HTTP response body with what the cache records about it."""
+
+    url: str
+    status: int
+    body: bytes
+    content_type: str | None
+    elapsed: float
+
+
+def _new_session() -> requests.Session:
+    """A session with TLS verification on and this package's User-Agent."""
+    session = requests.Session()
+    session.verify = True
+    session.headers["User-Agent"] = USER_AGENT
+    return session
+
+
+@contextlib.contextmanager
+def _borrowed_session():
+    """Lend an idle session to the calling thread (creating one if none is idle)."""
+    try:
+        session = _idle_sessions.get_nowait()
+    except queue.Empty:
+        session = _new_session()
+    try:
+        yield session
+    finally:
+        _idle_sessions.put(session)
+
+
+def _is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    with contextlib.suppress(ValueError):
+        return ipaddress.ip_address(host).is_loopback
+    return False
+
+
+def _build_url(settings: Settings, endpoint: str, params: dict[str, str]) -> str:
+    """Full request URL; HTTPS is required except for loopback test servers."""
+    base = settings.api_base_url if settings.api_base_url.endswith("/") else (
+        settings.api_base_url + "/")
+    parts = urlsplit(base)
+    if parts.scheme != "https" and not (parts.scheme == "http" and _is_loopback(parts.hostname)):
+        raise ConfigError(
+            f"The Fingertips API base URL {base!r} is not HTTPS. Use "
+            "https://fingertips.phe.org.uk/api/ (set FINGERTIPS_API_URL or Settings.api_base_url); "
+            "plain HTTP is allowed only for a test server on localhost."
+        )
+    query = query_string(params)
+    return f"{base}{endpoint.strip('/')}" + (f"?{query}" if query else "")
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    """Seconds asked for by a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    with contextlib.suppress(TypeError, ValueError, IndexError, OverflowError):
+        when = parsedate_to_datetime(value)
+        return max(0.0, when.timestamp() - time.time())
+    return None
+
+
+def _backoff_delay(settings: Settings, attempt: int) -> float:
+    """Exponential back-off plus jitter: ``backoff * 2**(attempt-1) + U(0, backoff)`` seconds."""
+    return settings.backoff * (2 ** (attempt - 1)) + random.uniform(0, settings.backoff)
+
+
+def _snippet(body: bytes, limit: int = 200) -> str:
+    text = body[:limit * 2].decode("utf-8", errors="replace")
+    title = re.search(r"<title[^>]*>(.*?)</title>", text, re.I | re.S)
+    if title:
+        return f"page title {title.group(1).strip()[:limit]!r}"
+    return repr(" ".join(text.split())[:limit])
+
+
+def _http_get(url: str, *, settings: Settings, session: requests.Session | None = None
+              ) -> _Response:
+    """GET ``url`` with timeouts, retries and TLS verification; the only function doing HTTP.
+
+    Parameters
+    ----------
+    url : str
+        The full request URL.
+    settings : Settings
+        ``connect_timeout``, ``read_timeout``, ``retries`` and ``backoff`` are used.
+    session : requests.Session, optional
+        Defaults to an idle session from the module's pool.
+
+    Returns
+    -------
+    _Response
+        Status 2xx with the complete body.
+
+    Raises
+    ------
+    APIUnavailableError
+        Timeouts, connection errors, 429 or 5xx on every attempt (the message names the URL, the
+        last cause and the number of attempts, and says what to do).
+    MalformedResponseError
+        The body was cut short (fewer bytes than ``Content-Length``) on every attempt.
+    FingertipsAPIError
+        A 4xx other than 429 (not retried), a TLS certificate failure (not retried), or a URL
+        that requests cannot send.
+    """
+    if session is None:
+        with _borrowed_session() as borrowed:
+            return _http_get(url, settings=settings, session=borrowed)
+    attempts = max(1, int(settings.retries) + 1)
+    timeout = (settings.connect_timeout, settings.read_timeout)
+    started = time.monotonic()
+    last_cause = "no attempt made"
+    truncated = False
+    for attempt in range(1, attempts + 1):
+        wait_for: float | None = None
+        t0 = time.monotonic()
+        try:
+            resp = session.get(url, timeout=timeout, verify=True, allow_redirects=True)
+            body = resp.content
+        except requests.exceptions.SSLError as exc:
+            raise FingertipsAPIError(
+                f"TLS certificate verification failed for {url}: {exc}. This client never turns "
+                "verification off. Behind a corporate proxy that re-signs HTTPS, set "
+                "REQUESTS_CA_BUNDLE to your organisation's CA bundle; otherwise check the system "
+                "clock and CA certificates.", url=url) from exc
+        except requests.exceptions.Timeout as exc:
+            kind = "connect" if isinstance(exc, requests.exceptions.ConnectTimeout) else "read"
+            limit = settings.connect_timeout if kind == "connect" else settings.read_timeout
+            last_cause = f"{kind} timeout after {limit:g} s"
+            truncated = False
+        except (requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.ContentDecodingError) as exc:
+            last_cause = f"the transfer broke off before the whole body arrived ({exc})"
+            truncated = True
+        except requests.exceptions.ConnectionError as exc:
+            last_cause = f"connection error ({exc})"
+            truncated = False
+        except requests.exceptions.RequestException as exc:
+            raise FingertipsAPIError(f"Could not send the request {url}: {exc}", url=url) from exc
+        else:
+            elapsed = time.monotonic() - t0
+            status = resp.status_code
+            if status == 429 or status >= 500:
+                last_cause = f"HTTP {status} {resp.reason or ''}".strip()
+                truncated = False
+                if status == 429 or status == 503:
+                    wait_for = _retry_after_seconds(resp.headers.get("Retry-After"))
+                    if wait_for is not None and wait_for > MAX_RETRY_AFTER:
+                        raise APIUnavailableError(
+                            f"The Fingertips API answered {url} with {last_cause} and asks "
+                            f"clients to wait {wait_for:.0f} s. Check {STATUS_PAGE}, "
+                            f"{_OFFLINE_HINT}.", url=url, status=status)
+            elif status >= 400:
+                raise FingertipsAPIError(
+                    f"The Fingertips API rejected {url} with HTTP {status} {resp.reason or ''} "
+                    f"({_snippet(body)}). This is not retried: check the endpoint and parameters "
+                    "(ids of indicators, area types and profiles are listed by indicators(), "
+                    "area_types() and profiles()).", url=url, status=status)
+            else:
+                declared = resp.headers.get("Content-Length")
+                encoded = resp.headers.get("Content-Encoding", "identity").lower()
+                if (declared and declared.isdigit() and encoded in ("", "identity")
+                        and int(declared) != len(body)):
+                    last_cause = (f"the body has {len(body)} bytes but Content-Length "
+                                  f"says {declared}")
+                    truncated = True
+                else:
+                    logger.debug("GET %s -> %d (%d bytes, %.2f s)", url, status, len(body),
+                                 elapsed)
+                    return _Response(url=url, status=status, body=body,
+                                     content_type=resp.headers.get("Content-Type"),
+                                     elapsed=elapsed)
+        if attempt < attempts:
+            delay = wait_for if wait_for is not None else _backoff_delay(settings, attempt)
+            logger.warning("Attempt %d/%d for %s failed (%s); retrying in %.2f s",
+                           attempt, attempts, url, last_cause, delay)
+            time.sleep(delay)
+    spent = time.monotonic() - started
+    if truncated:
+        exc = MalformedResponseError(
+            f"The Fingertips API sent an incomplete response for {url} on all {attempts} "
+            f"attempt(s) over {spent:.1f} s: {last_cause}. Nothing was cached. Check "
+            f"{STATUS_PAGE}, {_OFFLINE_HINT}.", url=url)
+    else:
+        exc = APIUnavailableError(
+            f"The Fingertips API did not answer {url} after {attempts} attempt(s) over "
+            f"{spent:.1f} s; last error: {last_cause}. Check {STATUS_PAGE} is up, "
+            f"{_OFFLINE_HINT}.", url=url)
+    exc.attempts = attempts  # type: ignore[attr-defined]
+    raise exc
+
+
+# =============================================================================================
+# Body checks and parsers (run before anything is cached)
+# =============================================================================================
+def _check_body(body: bytes, content_type: str | None, url: str, what: str) -> None:
+    """Reject empty bodies and HTML pages served with status 200."""
+    stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not stripped:
+        raise MalformedResponseError(
+            f"The Fingertips API returned an empty body for {url} (expected {what}). Nothing was "
+            f"cached; {_OFFLINE_HINT}.", url=url)
+    if "text/html" in (content_type or "").lower() or stripped[:1] == b"<":
+        raise MalformedResponseError(
+            f"The Fingertips API returned an HTML page instead of {what} for {url} "
+            f"({_snippet(stripped)}); this is usually a maintenance or error page. Nothing was "
+            f"cached. Check {STATUS_PAGE}, {_OFFLINE_HINT}.", url=url)
+
+
+def _parse_json(body: bytes, url: str, *, expect: type | tuple[type, ...],
+                allow_null: bool = False) -> Any:
+    """Decode a JSON body and check its top-level type."""
+    try:
+        data = json.loads(body.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise MalformedResponseError(
+            f"The Fingertips API returned invalid JSON for {url} ({exc}; starts "
+            f"{_snippet(body, 80)}). The response may have been cut short; nothing was cached. "
+            f"{_OFFLINE_HINT.capitalize()}.", url=url) from exc
+    if data is None and allow_null:
+        return None
+    if not isinstance(data, expect):
+        types = (expect,) if isinstance(expect, type) else expect
+        names = "/".join(t.__name__ for t in types)
+        raise MalformedResponseError(
+            f"The Fingertips API returned a JSON {type(data).__name__} for {url}, expected a "
+            f"{names}. The endpoint's format may have changed; nothing was cached.", url=url)
+    return data
+
+
+def _check_field_counts(body: bytes, n_columns: int, url: str) -> None:
+    """Row-by-row field count check (used with the C engine, which pads short rows silently)."""
+    reader = csv.reader(io.StringIO(body.decode("utf-8-sig", errors="replace"), newline=""),
+                        strict=True)
+    try:
+        for number, row in enumerate(reader, start=1):
+            if row and len(row) != n_columns:
+                raise MalformedResponseError(
+                    f"The CSV from {url} is truncated or ragged: record {number} has {len(row)} "
+                    f"field(s), the header has {n_columns}. Nothing was cached; "
+                    f"{_OFFLINE_HINT}.", url=url)
+    except csv.Error as exc:
+        raise MalformedResponseError(
+            f"The CSV from {url} ends inside a quoted field ({exc}): it was cut short. Nothing "
+            f"was cached; {_OFFLINE_HINT}.", url=url) from exc
+
+
+def _read_fingertips_csv(body: bytes, url: str) -> pd.DataFrame:
+    """Parse an ``all_data/csv`` body into a frame of raw Fingertips columns.
+
+    The header is checked first (:class:`SchemaDriftError` on drift). Numbers are read as numbers
+    and every other column as pandas ``string``; pyarrow's reader is used where it works (it
+    rejects rows with the wrong number of fields), else the C engine plus a field-count check.
+    """
+    text_start = body.lstrip(b"\xef\xbb\xbf")
+    header_line = text_start.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", errors="replace")
+    header = next(csv.reader([header_line]))
+    transforms.check_fingertips_columns(header, where=url)
+    dtypes = {c: ("Int64" if c in _CSV_INT_COLUMNS else "float64" if c in _CSV_FLOAT_COLUMNS
+                  else "string") for c in header}
+    options = dict(dtype=dtypes, keep_default_na=False, na_values=[""])
+    if _PREFER_PYARROW:
+        try:
+            return pd.read_csv(io.BytesIO(text_start), engine="pyarrow", **options)
+        except pd.errors.ParserError as exc:
+            raise MalformedResponseError(
+                f"The CSV from {url} is truncated or malformed ({exc}). Nothing was cached; "
+                f"{_OFFLINE_HINT}.", url=url) from exc
+        except (ImportError, ValueError, TypeError) as exc:
+            logger.debug("pyarrow CSV reader unavailable for %s (%s); using the C engine", url, exc)
+    _check_field_counts(text_start, len(header), url)
+    try:
+        return pd.read_csv(io.BytesIO(text_start), engine="c", on_bad_lines="error", **options)
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise MalformedResponseError(
+            f"The CSV from {url} could not be parsed ({exc}). Nothing was cached; "
+            f"{_OFFLINE_HINT}.", url=url) from exc
+
+
+def _tidy_csv_parser(include_categories: bool) -> Callable[[bytes, str], pd.DataFrame]:
+    def parse(body: bytes, url: str) -> pd.DataFrame:
+        raw = _read_fingertips_csv(body, url)
+        if raw.empty:
+            return schema.empty_tidy()
+        return transforms.tidy_from_fingertips_csv(
+            raw, source=API_SOURCE_LABEL, source_ref=url, include_categories=include_categories)
+    return parse
+
+
+# =============================================================================================
+# Cache-aware fetch
+# =============================================================================================
+def _fetch(endpoint: str, params: dict[str, object] | None, *, settings: Settings, kind: str,
+           parse: Callable[[bytes, str], Any]) -> Any:
+    """Fetch one endpoint through the raw cache and return ``parse(body, url)``.
+
+    Online, the response is fetched, checked, parsed and only then written to the cache (so a
+    bad response never replaces a good entry). Offline, the cached body is parsed; a missing
+    entry raises :class:`OfflineCacheMissError`.
+    """
+    norm = normalise_params(params)
+    url = _build_url(settings, endpoint, norm)
+    what = "CSV" if kind == "csv" else "JSON"
+    store = ResponseCache.for_settings(settings)
+    if settings.offline:
+        entry = store.get(endpoint, norm)
+        if entry is None:
+            raise OfflineCacheMissError(
+                f"Offline mode: no cached response for {url} (cache key "
+                f"{cache_key(endpoint, norm)!r}) under {store.root}. Run `cw-pophealth pull` "
+                "online first (without --offline / CW_POPHEALTH_OFFLINE) with the same "
+                "indicators and area types to fill the cache.")
+        source_url = entry.meta.get("url", url)
+        _check_body(entry.body, entry.meta.get("content_type"), source_url, what)
+        logger.debug("Served %s from the cache (%s)", url, entry.body_path)
+        return parse(entry.body, source_url)
+    response = _http_get(url, settings=settings)
+    _check_body(response.body, response.content_type, url, what)
+    parsed = parse(response.body, url)
+    store.put(endpoint, norm, response.body, url=url, status=response.status,
+              content_type=response.content_type, elapsed=response.elapsed, extension=kind)
+    return parsed
+
+
+def _get_json(endpoint: str, params: dict[str, object] | None, *, settings: Settings,
+              expect: type | tuple[type, ...], allow_null: bool = False) -> Any:
+    return _fetch(endpoint, params, settings=settings, kind="json",
+                  parse=lambda body, url: _parse_json(body, url, expect=expect,
+                                                      allow_null=allow_null))
+
+
+def _run_parallel(tasks: Sequence[Callable[[], Any]], *, settings: Settings, progress: bool,
+                  description: str) -> list[Any]:
+    """Run callables on a thread pool of ``settings.max_workers``; results in task order.
+
+    A tqdm bar is shown when ``progress`` and there is more than one task. The first error
+    cancels the tasks not yet started and is re-raised.
+    """
+    if len(tasks) <= 1:
+        return [task() for task in tasks]
+    results: list[Any] = [None] * len(tasks)
+    workers = max(1, min(int(settings.max_workers), len(tasks)))
+    bar = tqdm(total=len(tasks), desc=description, unit="request", disable=not progress,
+               leave=False)
+    executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fingertips")
+    try:
+        futures = {executor.submit(task): i for i, task in enumerate(tasks)}
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            for future in done:
+                results[futures[future]] = future.result()  # re-raises the task's error
+                bar.update(1)
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+        bar.close()
+    return results
+
+
+# =============================================================================================
+# Argument handling
+# =============================================================================================
+def _settings(settings: Settings | None) -> Settings:
+    return settings if settings is not None else get_settings()
+
+
+def _as_list(values) -> list:
+    if values is None:
+        return []
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        return [values]
+    return list(values)
+
+
+def _resolve_indicator_ids(values) -> list[int]:
+    """Turn ids (int or numeric str) and catalogue keys (``"smoking"``) into unique int ids."""
+    out: list[int] = []
+    for value in _as_list(values):
+        if isinstance(value, bool):
+            raise UnknownIndicatorError(f"Indicator {value!r} is not an indicator id or key.")
+        if isinstance(value, int):
+            ident = value
+        elif isinstance(value, str) and value.strip().isdigit():
+            ident = int(value.strip())
+        elif isinstance(value, str):
+            ident = catalogue.indicator_spec(value.strip()).indicator_id
+        else:
+            try:
+                ident = int(value)
+            except (TypeError, ValueError) as exc:
+                raise UnknownIndicatorError(
+                    f"Indicator {value!r} is neither a Fingertips id nor a catalogue key. Search "
+                    "ids with cw_pophealth.fingertips.indicators().") from exc
+        if ident not in out:
+            out.append(ident)
+    return out
+
+
+def _as_type_id(value, parameter: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise UnknownAreaTypeError(
+            f"{parameter}={value!r} is not an area-type id (an integer such as 502 for counties "
+            "& UAs or 501 for districts & UAs). List them with "
+            "cw_pophealth.fingertips.area_types().") from exc
+
+
+def _chunks(items: Sequence, size: int) -> list[list]:
+    return [list(items[i:i + size]) for i in range(0, len(items), size)]
+
+
+def _int_or_na(value) -> Any:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return pd.NA
+
+
+# =============================================================================================
+# Lookups
+# =============================================================================================
+def profiles(profile_id: int | None = None, *, settings: Settings | None = None) -> pd.DataFrame:
+    """Fingertips profiles and their domains (``profiles`` / ``profile`` endpoints).
+
+    Parameters
+    ----------
+    profile_id : int, optional
+        One profile (e.g. 19, Public Health Outcomes Framework); all profiles when omitted.
+    settings : Settings, optional
+        Defaults to :func:`~cw_pophealth.config.get_settings`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per profile and domain: ``profile_id`` (Int64), ``profile_name``,
+        ``profile_key`` (the URL key, e.g. ``public-health-outcomes-framework``), ``domain_id``
+        (Int64; a profile's "domains" are the API's ``GroupIds``; missing if it has none).
+
+    Raises
+    ------
+    ParameterError
+        If ``profile_id`` is not a profile.
+    FingertipsAPIError
+        If the API is unavailable or answers with something unusable.
+
+    See Also
+    --------
+    indicators : the indicators in a profile.
+
+    Examples
+    --------
+    >>> profiles(19)[["profile_id", "profile_name"]].drop_duplicates()  # doctest: +SKIP
+       profile_id                      profile_name
+    0          19  Public Health Outcomes Framework
+    """
+    settings = _settings(settings)
+    if profile_id is None:
+        items = _get_json("profiles", None, settings=settings, expect=list)
+    else:
+        pid = int(profile_id)
+        item = _get_json("profile", {"profile_id": pid}, settings=settings, expect=dict,
+                         allow_null=True)
+        if not item:
+            raise ParameterError(
+                f"profile_id={profile_id!r} is not a Fingertips profile. List profiles with "
+                "cw_pophealth.fingertips.profiles().")
+        items = [item]
+    rows = []
+    for item in items:
+        groups = item.get("GroupIds") or [None]
+        for group in groups:
+            rows.append({"profile_id": item.get("Id"), "profile_name": item.get("Name"),
+                         "profile_key": item.get("Key"), "domain_id": group})
+    frame = pd.DataFrame(rows, columns=["profile_id", "profile_name", "profile_key", "domain_id"])
+    return frame.astype({"profile_id": "Int64", "profile_name": "string",
+                         "profile_key": "string", "domain_id": "Int64"})
+
+
+def _metadata_rows(payload: dict) -> list[dict]:
+    """Flatten the API's ``{id: IndicatorMetadata}`` object into rows."""
+    rows = []
+    for key, item in payload.items():
+        if not isinstance(item, dict):
+            continue
+        desc = item.get("Descriptive") or {}
+        unit = item.get("Unit") or {}
+        value_type = item.get("ValueType") or {}
+        change = item.get("DataChange") or {}
+        rows.append({
+            "indicator_id": _int_or_na(item.get("IID", key)),
+            "indicator_name": desc.get("Name") or desc.get("NameLong"),
+            "name_long": desc.get("NameLong"),
+            "definition": desc.get("Definition"),
+            "rationale": desc.get("Rationale"),
+            "data_source": desc.get("DataSource"),
+            "unit": unit.get("Label"),
+            "value_type": value_type.get("Label") or value_type.get("Name"),
+            "value_type_id": _int_or_na(item.get("ValueTypeId", value_type.get("Id"))),
+            "year_type_id": _int_or_na(item.get("YearTypeId")),
+            "confidence_level": item.get("ConfidenceLevel"),
+            "ci_method_id": _int_or_na(item.get("CIMethodId")),
+            "last_uploaded_at": change.get("LastUploadedAt"),
+        })
+    return rows
+
+
+_METADATA_COLUMNS = {
+    "indicator_id": "Int64", "indicator_name": "string", "name_long": "string",
+    "definition": "string", "rationale": "string", "data_source": "string", "unit": "string",
+    "value_type": "string", "value_type_id": "Int64", "year_type_id": "Int64",
+    "confidence_level": "float64", "ci_method_id": "Int64", "last_uploaded_at": "string",
+}
+
+
+def indicator_metadata(indicator_ids, *, settings: Settings | None = None) -> pd.DataFrame:
+    """Metadata for indicators (``indicator_metadata/by_indicator_id``), in the order asked.
+
+    Parameters
+    ----------
+    indicator_ids : int, str or sequence
+        Fingertips ids (``90366`` or ``"90366"``) or catalogue keys (``"life_expectancy"``).
+    settings : Settings, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per indicator: ``indicator_id`` (Int64), ``indicator_name``, ``name_long``,
+        ``definition``, ``rationale``, ``data_source``, ``unit`` (label, e.g. ``%``),
+        ``value_type`` (e.g. ``Proportion``), ``value_type_id``, ``year_type_id``,
+        ``confidence_level`` (e.g. 95), ``ci_method_id``, ``last_uploaded_at`` (the API's
+        ``DataChange.LastUploadedAt`` when it sends one: the data vintage).
+
+    Raises
+    ------
+    UnknownIndicatorError
+        If any id is not known to the API (the API silently leaves them out); the message lists
+        them and points to :func:`indicators`.
+
+    See Also
+    --------
+    indicators : search indicator ids and names.
+
+    Examples
+    --------
+    >>> indicator_metadata([90366])["indicator_name"].iloc[0]  # doctest: +SKIP
+    'Life expectancy at birth'
+    """
+    settings = _settings(settings)
+    ids = _resolve_indicator_ids(indicator_ids)
+    if not ids:
+        raise ParameterError("indicator_metadata() needs at least one indicator id.")
+    tasks = [
+        (lambda batch=batch: _get_json("indicator_metadata/by_indicator_id",
+                                       {"indicator_ids": batch}, settings=settings, expect=dict))
+        for batch in _chunks(sorted(ids), MAX_IDS_PER_REQUEST)
+    ]
+    rows = [row for payload in _run_parallel(tasks, settings=settings, progress=False,
+                                             description="metadata")
+            for row in _metadata_rows(payload)]
+    frame = pd.DataFrame(rows, columns=list(_METADATA_COLUMNS))
+    frame = frame.astype(_METADATA_COLUMNS)
+    found = set(frame["indicator_id"].dropna().astype(int))
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise UnknownIndicatorError(
+            f"Fingertips does not know indicator id(s) {missing}. Search valid ids and names with "
+            "cw_pophealth.fingertips.indicators() (or indicators(profile_id=...) for one profile).")
+    order = {ident: n for n, ident in enumerate(ids)}
+    frame = frame.drop_duplicates("indicator_id")
+    return frame.sort_values("indicator_id", key=lambda s: s.map(order)).reset_index(drop=True)
+
+
+def indicators(profile_id: int | None = None, *, settings: Settings | None = None
+               ) -> pd.DataFrame:
+    """Indicator ids and names, for one profile or for all of Fingertips.
+
+    With ``profile_id``, one ``indicator_metadata/by_group_id`` request per domain of the profile
+    (run concurrently); without, one ``indicator_metadata/all`` request.
+
+    Parameters
+    ----------
+    profile_id : int, optional
+        Restrict to a profile (see :func:`profiles`).
+    settings : Settings, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``indicator_id`` (Int64), ``indicator_name``, ``domain_id`` (Int64), ``profile_id``
+        (Int64), ``profile_name``. The last three are filled only when ``profile_id`` is given:
+        the all-indicators endpoint does not say which profiles hold an indicator. An indicator
+        in several domains has one row per domain.
+
+    Raises
+    ------
+    ParameterError
+        If ``profile_id`` is not a profile.
+
+    See Also
+    --------
+    indicator_metadata : definitions, units and value types.
+    profiles : profile and domain ids.
+
+    Examples
+    --------
+    >>> phof = indicators(profile_id=19)  # doctest: +SKIP
+    >>> 90366 in set(phof["indicator_id"])  # doctest: +SKIP
+    True
+    """
+    settings = _settings(settings)
+    columns = {"indicator_id": "Int64", "indicator_name": "string", "domain_id": "Int64",
+               "profile_id": "Int64", "profile_name": "string"}
+    if profile_id is None:
+        payload = _get_json("indicator_metadata/all", None, settings=settings, expect=dict)
+        rows = [{"indicator_id": r["indicator_id"], "indicator_name": r["indicator_name"]}
+                for r in _metadata_rows(payload)]
+        frame = pd.DataFrame(rows, columns=list(columns))
+        return frame.astype(columns).sort_values("indicator_id").reset_index(drop=True)
+    prof = profiles(profile_id, settings=settings)
+    domains = [int(d) for d in prof["domain_id"].dropna()]
+    tasks = [
+        (lambda d=d: _get_json("indicator_metadata/by_group_id", {"group_ids": d},
+                               settings=settings, expect=dict))
+        for d in domains
+    ]
+    payloads = _run_parallel(tasks, settings=settings, progress=False, description="domains")
+    rows = []
+    for domain, payload in zip(domains, payloads, strict=True):
+        for r in _metadata_rows(payload):
+            rows.append({"indicator_id": r["indicator_id"], "indicator_name": r["indicator_name"],
+                         "domain_id": domain, "profile_id": int(profile_id),
+                         "profile_name": prof["profile_name"].iloc[0]})
+    return pd.DataFrame(rows, columns=list(columns)).astype(columns).reset_index(drop=True)
+
+
+def area_types(profile_id: int | None = None, *, settings: Settings | None = None
+               ) -> pd.DataFrame:
+    """Area types and their parent area types (``area_types`` endpoint).
+
+    Parameters
+    ----------
+    profile_id : int, optional
+        Only the area types used by this profile.
+    settings : Settings, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per area type and parent type: ``area_type_id`` (Int64), ``area_type_name``
+        (e.g. ``Counties & UAs (from Apr 2023)``), ``area_type_short``, ``parent_area_type_id``
+        (Int64; missing when the type has no parent types), ``parent_area_type_name``.
+
+    See Also
+    --------
+    areas : the areas of one type.
+    available_data : which area types have data for an indicator.
+
+    Examples
+    --------
+    >>> types = area_types()  # doctest: +SKIP
+    >>> types.loc[types["area_type_id"] == 502, "area_type_name"].iloc[0]  # doctest: +SKIP
+    'Counties & UAs (from Apr 2023)'
+    """
+    settings = _settings(settings)
+    params = {"profile_ids": int(profile_id)} if profile_id is not None else None
+    items = _get_json("area_types", params, settings=settings, expect=list)
+    rows = []
+    for item in items:
+        parents = item.get("ParentAreaTypes") or [{}]
+        for parent in parents:
+            rows.append({
+                "area_type_id": item.get("Id"), "area_type_name": item.get("Name"),
+                "area_type_short": item.get("Short"),
+                "parent_area_type_id": parent.get("Id"),
+                "parent_area_type_name": parent.get("Name"),
+            })
+    columns = {"area_type_id": "Int64", "area_type_name": "string", "area_type_short": "string",
+               "parent_area_type_id": "Int64", "parent_area_type_name": "string"}
+    return pd.DataFrame(rows, columns=list(columns)).astype(columns)
+
+
+def _require_area_types(type_ids: Iterable[int], settings: Settings) -> dict[int, str]:
+    """Check area-type ids against :func:`area_types`; return ``{id: name}`` for them."""
+    table = area_types(settings=settings)
+    names = dict(zip(table["area_type_id"].astype(int), table["area_type_name"], strict=True))
+    unknown = [t for t in type_ids if t not in names]
+    if unknown:
+        examples = ", ".join(f"{i} {names[i]}" for i in sorted(names)[:8])
+        raise UnknownAreaTypeError(
+            f"Unknown area type id(s) {unknown}. Fingertips lists {len(names)} area types, e.g. "
+            f"{examples}; see cw_pophealth.fingertips.area_types(), and available_data("
+            "indicator_id=...) for the types that have data for an indicator.")
+    return {t: str(names[t]) for t in type_ids}
+
+
+def _areas_frame(items: list) -> pd.DataFrame:
+    rows = [{"area_code": i.get("Code"), "area_name": i.get("Name"),
+             "area_short_name": i.get("Short"), "area_type_id": i.get("AreaTypeId")}
+            for i in items if isinstance(i, dict)]
+    columns = {"area_code": "string", "area_name": "string", "area_short_name": "string",
+               "area_type_id": "Int64"}
+    return pd.DataFrame(rows, columns=list(columns)).astype(columns)
+
+
+def _areas_of_type(area_type_id: int, settings: Settings) -> pd.DataFrame:
+    items = _get_json("areas/by_area_type", {"area_type_id": int(area_type_id)},
+                      settings=settings, expect=list)
+    return _areas_frame(items)
+
+
+def areas(area_type_id: int, parent_area_code: str | None = None, *,
+          settings: Settings | None = None) -> pd.DataFrame:
+    """The areas of one area type, optionally only those within a parent area.
+
+    Uses ``areas/by_area_type`` or ``areas/by_parent_area_code``.
+
+    Parameters
+    ----------
+    area_type_id : int
+        E.g. 502 counties & UAs, 501 districts & UAs, 6 regions, 15 England.
+    parent_area_code : str, optional
+        E.g. ``"E10000031"`` (Warwickshire) with ``area_type_id=501`` for its five districts.
+    settings : Settings, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``area_code``, ``area_name``, ``area_short_name``, ``area_type_id`` (Int64).
+
+    Raises
+    ------
+    InvalidAreaCodeError
+        If ``parent_area_code`` is not an ONS code (checked before any request).
+    UnknownAreaTypeError
+        If the area type is not listed by :func:`area_types`.
+
+    Examples
+    --------
+    >>> areas(501, parent_area_code="E10000031")["area_code"].tolist()  # doctest: +SKIP
+    ['E07000218', 'E07000219', 'E07000220', 'E07000221', 'E07000222']
+    """
+    settings = _settings(settings)
+    type_id = _as_type_id(area_type_id, "area_type_id")
+    parent = (validate_area_code(parent_area_code, "parent_area_code")
+              if parent_area_code is not None else None)
+    _require_area_types([type_id], settings)
+    if parent is None:
+        return _areas_of_type(type_id, settings)
+    items = _get_json("areas/by_parent_area_code",
+                      {"area_type_id": type_id, "parent_area_code": parent},
+                      settings=settings, expect=list)
+    frame = _areas_frame(items)
+    if frame.empty:
+        logger.info("No areas of type %d within %s", type_id, parent)
+    return frame
+
+
+def parent_to_child_areas(child_area_type_id: int, parent_area_type_id: int, *,
+                          profile_id: int | None = None, settings: Settings | None = None
+                          ) -> pd.DataFrame:
+    """Which child areas sit in which parent area (``parent_to_child_areas``).
+
+    Parameters
+    ----------
+    child_area_type_id, parent_area_type_id : int
+        E.g. 501 (districts & UAs) within 502 (counties & UAs).
+    profile_id : int, optional
+        Passed to the API (which can hide areas a profile ignores).
+    settings : Settings, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pair, sorted: ``parent_area_code``, ``child_area_code``.
+
+    Raises
+    ------
+    UnknownAreaTypeError
+        If either type is not listed by :func:`area_types`.
+
+    Examples
+    --------
+    >>> pairs = parent_to_child_areas(501, 502)  # doctest: +SKIP
+    >>> warks = pairs["parent_area_code"] == "E10000031"  # doctest: +SKIP
+    >>> pairs.loc[warks, "child_area_code"].size  # doctest: +SKIP
+    5
+    """
+    settings = _settings(settings)
+    child = _as_type_id(child_area_type_id, "child_area_type_id")
+    parent = _as_type_id(parent_area_type_id, "parent_area_type_id")
+    _require_area_types([child, parent], settings)
+    params = {"child_area_type_id": child, "parent_area_type_id": parent,
+              "profile_id": profile_id}
+    mapping = _get_json("parent_to_child_areas", params, settings=settings, expect=dict)
+    rows = [(str(p), str(c)) for p, kids in mapping.items() for c in (kids or [])]
+    frame = pd.DataFrame(rows, columns=["parent_area_code", "child_area_code"], dtype="string")
+    return frame.sort_values(["parent_area_code", "child_area_code"]).reset_index(drop=True)
+
+
+def available_data(indicator_id: int | None = None, area_type_id: int | None = None, *,
+                   settings: Settings | None = None) -> pd.DataFrame:
+    """Which indicators have data at which area types (fingertipsR's ``indicator_areatypes``).
+
+    The answer to "why do I get no rows?": find the area types that hold the indicator.
+
+    Parameters
+    ----------
+    indicator_id : int or str, optional
+        One indicator id or catalogue key.
+    area_type_id : int, optional
+        One area type.
+    settings : Settings, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``indicator_id`` (Int64), ``area_type_id`` (Int64), sorted. With no arguments: every
+        indicator and area type (a large catalogue).
+
+    See Also
+    --------
+    fingertips_data : raises :class:`~cw_pophealth.errors.NoDataError` naming these types.
+
+    Examples
+    --------
+    >>> available_data(indicator_id=90366)["area_type_id"].tolist()  # doctest: +SKIP
+    [6, 15, 501, 502]
+    """
+    settings = _settings(settings)
+    params: dict[str, object] = {}
+    if indicator_id is not None:
+        params["indicator_id"] = _resolve_indicator_ids([indicator_id])[0]
+    if area_type_id is not None:
+        params["area_type_id"] = _as_type_id(area_type_id, "area_type_id")
+    items = _get_json("available_data", params or None, settings=settings, expect=list)
+    frame = pd.DataFrame(
+        [{"indicator_id": i.get("IndicatorId"), "area_type_id": i.get("AreaTypeId")}
+         for i in items if isinstance(i, dict)],
+        columns=["indicator_id", "area_type_id"],
+    ).astype("Int64")
+    return frame.drop_duplicates().sort_values(["indicator_id", "area_type_id"]).reset_index(
+        drop=True)
+
+
+# =============================================================================================
+# Data
+# =============================================================================================
+@dataclass(frozen=True)
+class _DataRequest:
+    endpoint: str
+    params: dict
+
+    def run(self, settings: Settings, include_categories: bool) -> pd.DataFrame:
+        return _fetch(self.endpoint, self.params, settings=settings, kind="csv",
+                      parse=_tidy_csv_parser(include_categories))
+
+
+def _plan_requests(ids: list[int], area_type_ids: Sequence[int], parent_area_type_id: int,
+                   profile_id: int | None) -> list[_DataRequest]:
+    plans = []
+    for type_id in area_type_ids:
+        base = {"child_area_type_id": type_id, "parent_area_type_id": parent_area_type_id}
+        if not ids:
+            plans.append(_DataRequest("all_data/csv/by_profile_id",
+                                      {**base, "profile_id": profile_id}))
+            continue
+        # Sorted ids give one cache key per set of indicators, whatever order they were asked in.
+        for batch in _chunks(sorted(ids), MAX_IDS_PER_REQUEST):
+            params = {**base, "indicator_ids": batch}
+            if profile_id is not None:
+                params["profile_id"] = profile_id
+            plans.append(_DataRequest("all_data/csv/by_indicator_id", params))
+    return plans
+
+
+def _download(plans: list[_DataRequest], *, settings: Settings, include_categories: bool,
+              progress: bool) -> pd.DataFrame:
+    started = time.monotonic()
+    tasks = [(lambda p=p: p.run(settings, include_categories)) for p in plans]
+    frames = _run_parallel(tasks, settings=settings, progress=progress,
+                           description="Fingertips data")
+    frames = [f for f in frames if not f.empty]
+    table = pd.concat(frames, ignore_index=True) if frames else schema.empty_tidy()
+    logger.info("Downloaded %d rows in %d request(s) in %.1f s%s", len(table), len(plans),
+                time.monotonic() - started, " (offline cache)" if settings.offline else "")
+    return table
+
+
+def _known_area_codes(type_ids: Iterable[int], settings: Settings) -> set[str]:
+    codes = {catalogue.ENGLAND}
+    for type_id in dict.fromkeys(type_ids):
+        codes |= set(_areas_of_type(type_id, settings)["area_code"].dropna())
+    return codes
+
+
+def _require_known_areas(codes: list[str], type_ids: Iterable[int], settings: Settings) -> None:
+    type_ids = list(dict.fromkeys(type_ids))
+    known = _known_area_codes(type_ids, settings)
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise UnknownAreaError(
+            f"Area code(s) {unknown} are not areas of type(s) {type_ids} (or England). Check the "
+            "codes (areas merged in 2019-2023 have new codes) or list valid ones with "
+            f"cw_pophealth.fingertips.areas({type_ids[0]}).")
+
+
+def _no_data_error(ids: list[int], area_type_ids: Sequence[int], area_codes: list[str],
+                   profile_id: int | None, settings: Settings) -> NoDataError:
+    what = (f"indicator(s) {ids}" if ids else f"profile {profile_id}")
+    where = f"area type(s) {list(area_type_ids)}"
+    if area_codes:
+        where += f" and area code(s) {area_codes}"
+    hints = []
+    for ident in ids[:5]:
+        try:
+            types = available_data(indicator_id=ident, settings=settings)["area_type_id"]
+        except CwPopHealthError:
+            hints = []
+            break
+        listed = sorted(int(t) for t in types.dropna())
+        hints.append(f"{ident}: {listed}" if listed else f"{ident}: none")
+    hint = (f" Area types that have data: {'; '.join(hints)}." if hints else "")
+    return NoDataError(
+        f"Fingertips returned no rows for {what} at {where}.{hint} Call "
+        "cw_pophealth.fingertips.available_data(indicator_id=...) to find the area types "
+        "with data and pass one as area_type_id.")
+
+
+def fingertips_data(
+    indicator_ids=None,
+    area_type_id: int = catalogue.AREA_TYPE_COUNTY_UA,
+    parent_area_type_id: int = catalogue.AREA_TYPE_ENGLAND,
+    area_codes=None,
+    profile_id: int | None = None,
+    include_categories: bool = False,
+    settings: Settings | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Indicator data from the Fingertips API as the validated tidy table.
+
+    Uses ``all_data/csv/by_indicator_id`` (at most 100 ids per request; several requests run
+    concurrently on ``settings.max_workers`` threads with a progress bar), or
+    ``all_data/csv/by_profile_id`` when only ``profile_id`` is given. Arguments are checked
+    before any data is downloaded: area codes offline, then area types, indicators, profile and
+    area codes against the API's lookups.
+
+    Parameters
+    ----------
+    indicator_ids : int, str or sequence, optional
+        Fingertips ids or catalogue keys (``"smoking"``). Required unless ``profile_id`` is given.
+    area_type_id : int, default 502
+        Child area type: 502 counties & UAs, 501 districts & UAs, 6 regions, ...
+    parent_area_type_id : int, default 15
+        Parent type: fills ``parent_code``/``parent_name`` and the "compared to parent" column
+        (15 England, 6 regions).
+    area_codes : str or sequence, optional
+        Keep only these areas (England, the parents and the children are all allowed).
+    profile_id : int, optional
+        Profile to take the data (and polarity) from.
+    include_categories : bool, default False
+        Keep breakdown rows (e.g. deprivation deciles) as well as headline rows.
+    settings : Settings, optional
+    progress : bool, default True
+        Show a progress bar when more than one request is made.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The tidy schema (:data:`cw_pophealth.schema.TIDY_SCHEMA`) with ``source="Fingertips
+        API"`` and ``source_ref`` the request URL; values unrounded.
+
+    Raises
+    ------
+    InvalidAreaCodeError
+        A malformed area code (before any request).
+    UnknownAreaTypeError, UnknownIndicatorError, UnknownAreaError, ParameterError
+        An area type, indicator, area or profile that Fingertips does not know.
+    NoDataError
+        A valid request with no rows; the message lists the area types that have data.
+    APIUnavailableError, MalformedResponseError, SchemaDriftError, OfflineCacheMissError
+        Transport, format and cache failures; the raw cache is left as it was.
+
+    See Also
+    --------
+    available_data : which area types have data for an indicator.
+    pull : the core indicators for the standard area types, written to the tidy table.
+
+    Examples
+    --------
+    >>> le = fingertips_data(90366, area_type_id=501, area_codes=["E08000026"])  # doctest: +SKIP
+    >>> le.query("period == '2021 - 23'")[["sex", "value"]]  # doctest: +SKIP
+          sex  value
+    0  Female   81.7...
+    1    Male   77.3...
+    """
+    settings = _settings(settings)
+    codes = [validate_area_code(c, "area_codes") for c in _as_list(area_codes)]
+    ids = _resolve_indicator_ids(indicator_ids)
+    if not ids and profile_id is None:
+        raise ParameterError(
+            "fingertips_data() needs indicator_ids or profile_id. Find ids with "
+            "cw_pophealth.fingertips.indicators().")
+    child = _as_type_id(area_type_id, "area_type_id")
+    parent = _as_type_id(parent_area_type_id, "parent_area_type_id")
+    _require_area_types([child, parent], settings)
+    if profile_id is not None:
+        profiles(profile_id, settings=settings)
+    if ids:
+        indicator_metadata(ids, settings=settings)
+    if codes:
+        _require_known_areas(codes, [child, parent], settings)
+    plans = _plan_requests(ids, [child], parent, profile_id)
+    table = _download(plans, settings=settings, include_categories=include_categories,
+                      progress=progress)
+    if codes:
+        table = table.loc[table["area_code"].isin(codes)]
+    if table.empty:
+        raise _no_data_error(ids, [child], codes, profile_id, settings)
+    return schema.validate_tidy(table, where="the Fingertips API response")
+
+
+def pull(
+    indicators=None,
+    area_codes=None,
+    area_type_ids=None,
+    settings: Settings | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Pull indicators from the API (or, offline, the raw cache) and write the tidy table.
+
+    For every area type, one ``all_data/csv/by_indicator_id`` request per 100 indicators, all run
+    concurrently; regions are the parent type, so England and regional rows come with the CSV.
+    Rows are de-duplicated (a UA appears under both 501 and 502), validated and written
+    atomically to ``settings.indicators_table``.
+
+    Parameters
+    ----------
+    indicators : sequence of int or str, optional
+        Ids or catalogue keys; default every :data:`cw_pophealth.catalogue.CORE_INDICATORS`.
+    area_codes : sequence of str, optional
+        Keep only these areas (default: all).
+    area_type_ids : sequence of int, optional
+        Default ``(502, 501)``: counties & UAs and districts & UAs.
+    settings : Settings, optional
+        ``settings.offline`` serves everything from ``data/raw`` (no network).
+    progress : bool, default True
+        Show a progress bar.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The validated tidy table that was written.
+
+    Raises
+    ------
+    CwPopHealthError
+        Any of the errors of :func:`fingertips_data`; the existing table and cache are untouched.
+
+    Examples
+    --------
+    >>> table = pull(["life_expectancy"], area_codes=["E08000026"])  # doctest: +SKIP
+    >>> sorted(table["sex"].unique())  # doctest: +SKIP
+    ['Female', 'Male']
+    """
+    settings = _settings(settings)
+    codes = [validate_area_code(c, "area_codes") for c in _as_list(area_codes)]
+    wanted = indicators if indicators is not None else [
+        spec.indicator_id for spec in catalogue.CORE_INDICATORS]
+    ids = _resolve_indicator_ids(wanted)
+    if not ids:
+        raise ParameterError("pull() needs at least one indicator.")
+    default_types = [catalogue.AREA_TYPE_COUNTY_UA, catalogue.AREA_TYPE_DISTRICT_UA]
+    type_ids = [_as_type_id(t, "area_type_ids") for t in (_as_list(area_type_ids) or default_types)]
+    type_ids = list(dict.fromkeys(type_ids))
+    parent = catalogue.AREA_TYPE_REGION
+    names = _require_area_types([*type_ids, parent], settings)
+    indicator_metadata(ids, settings=settings)
+    if codes:
+        _require_known_areas(codes, [*type_ids, parent], settings)
+    logger.info("Pulling %d indicator(s) for area type(s) %s%s", len(ids),
+                ", ".join(f"{t} ({names[t]})" for t in type_ids),
+                " from the offline cache" if settings.offline else "")
+    plans = _plan_requests(ids, type_ids, parent, None)
+    table = _download(plans, settings=settings, include_categories=False, progress=progress)
+    if codes:
+        table = table.loc[table["area_code"].isin(codes)]
+    if table.empty:
+        raise _no_data_error(ids, type_ids, codes, None, settings)
+    empty = [i for i in ids if i not in set(table["indicator_id"].dropna().astype(int))]
+    if empty:
+        logger.warning("No rows for indicator(s) %s at area type(s) %s; see "
+                       "available_data(indicator_id=...) for the area types that have data",
+                       empty, type_ids)
+    table = transforms.deduplicate_sources(table, [API_SOURCE_LABEL])
+    table = schema.validate_tidy(table, where="the pulled Fingertips data")
+    schema.write_tidy(table, settings.indicators_table)
+    logger.info("Pulled %d rows (%d indicators, %d areas) into %s", len(table),
+                table["indicator_id"].nunique(), table["area_code"].nunique(),
+                settings.indicators_table)
+    return table

@@ -1,0 +1,90 @@
+"""Shared fixtures.
+
+Fake Fingertips API (used by ``test_fingertips.py`` and ``test_cache.py``)
+--------------------------------------------------------------------------
+``extracts_dir``, ``snapshot_table`` (session)
+    The real extracts folder (tests using it are skipped when it is absent) and the tidy table
+    built once from it (about 3 s).
+``extracts_settings`` (session)
+    Settings with the real extracts folder.
+``fake_server`` (session)
+    A :class:`fake_fingertips.FakeFingertips` serving ``snapshot_table`` over real HTTP.
+``fake_api``
+    The same server with its faults and request log cleared before and after each test.
+``settings``
+    Settings writing under ``tmp_path`` and talking to ``fake_api``, with short timeouts and
+    back-off so fault tests stay fast.
+``dead_api_url``
+    A base URL on a loopback port with nothing listening (connection refused).
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cw_pophealth import snapshot
+from cw_pophealth.config import Settings, get_settings
+
+
+@pytest.fixture(scope="session")
+def extracts_dir() -> Path:
+    """The real extracts folder; tests that need it are skipped where it is absent."""
+    path = get_settings().extracts_dir
+    if path is None or not path.is_dir():
+        pytest.skip("the shared fingertips-extracts folder is not available")
+    return path
+
+
+@pytest.fixture(scope="session")
+def snapshot_table(extracts_dir, tmp_path_factory) -> pd.DataFrame:
+    """The tidy table built from the real extracts (written to a temporary data folder)."""
+    settings = get_settings(data_dir=tmp_path_factory.mktemp("data"))
+    return snapshot.build_snapshot(settings)
+
+
+@pytest.fixture(scope="session")
+def extracts_settings(extracts_dir) -> Settings:
+    return get_settings()
+
+
+@pytest.fixture(scope="session")
+def fake_server(extracts_settings, snapshot_table):
+    from fake_fingertips import FakeFingertips
+
+    fake = FakeFingertips(snapshot_table, settings=extracts_settings).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake_api(fake_server):
+    fake_server.reset()
+    yield fake_server
+    fake_server.reset()
+
+
+@pytest.fixture
+def settings(tmp_path, fake_api, extracts_settings) -> Settings:
+    return extracts_settings.with_(
+        data_dir=tmp_path / "data",
+        reports_dir=tmp_path / "reports",
+        api_base_url=fake_api.url,
+        connect_timeout=2.0,
+        read_timeout=5.0,
+        retries=2,
+        backoff=0.01,
+        offline=False,
+        max_workers=4,
+    )
+
+
+@pytest.fixture
+def dead_api_url() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/api/"
