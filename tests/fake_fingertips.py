@@ -321,6 +321,14 @@ class FakeFingertips:
                 self._csv_cache[key] = cached
         return cached
 
+    @staticmethod
+    def _catalogue_unit(ident: int) -> str:
+        """Unit from the package catalogue when FingertipsNext's metadata lacks the indicator."""
+        from cw_pophealth.catalogue import all_indicators
+
+        units = {spec.indicator_id: spec.unit for spec in all_indicators()}
+        return {"years": "Years", "%": "%"}.get(units.get(ident, "%"), units.get(ident, "%"))
+
     def metadata(self, ident: int) -> dict:
         """The ``IndicatorMetadata`` JSON object of one indicator (fingertips-open field names)."""
         nxt = self._next_meta.get(ident, {})
@@ -332,7 +340,7 @@ class FakeFingertips:
             "DataSource": nxt.get("dataSource", "Synthetic test fixture data source."),
         }
         value_type = nxt.get("valueType", "Synthetic value type")
-        unit = nxt.get("unitLabel", "%")
+        unit = nxt.get("unitLabel") or self._catalogue_unit(ident)
         return {
             "IID": ident,
             "ValueTypeId": 0,  # synthetic test fixture
