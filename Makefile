@@ -66,4 +66,5 @@ lab: $(STAMP) ## Open JupyterLab on the notebooks
 
 .PHONY: clean
 clean: ## Remove build products (data/processed, reports) but keep the raw cache
-	rm -rf data/processed/*.parquet reports/*/ reports/index.html reports/.state
+	rm -rf data/processed/*.parquet reports/*/ reports/index.html reports/.state reports/.staging \
+		reports/.failed reports/.trash

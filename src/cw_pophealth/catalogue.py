@@ -1,4 +1,4 @@
-"""What the suite analyses: the core indicators (with polarity) and the Coventry & Warwickshire areas.
+"""What the suite analyses: the core indicators (with polarity) and the C&W areas.
 
 Polarity follows Fingertips' ids: ``1`` RAG, high is good; ``0`` RAG, low is good;
 ``99`` BOB (no judgement, "Higher"/"Lower"); ``-1`` not applicable (never compared).

@@ -35,7 +35,7 @@ class UnknownAreaTypeError(ParameterError):
 
 
 class NoDataError(CwPopHealthError):
-    """A valid request that returned no rows (e.g. the indicator is not published for that area type)."""
+    """A valid request returned no rows (e.g. no data published for that area type)."""
 
 
 class FingertipsAPIError(CwPopHealthError):

@@ -122,7 +122,8 @@ class AreaLookup:
     def name(self, code: str) -> str:
         """Area name for a code (regions without the ' region (statistical)' suffix)."""
         code = self.require(code)
-        return str(self.areas_table.loc[self.areas_table["area_code"] == code, "area_name"].iloc[0])
+        names = self.areas_table.loc[self.areas_table["area_code"] == code, "area_name"]
+        return str(names.iloc[0])
 
     def area_type_ids(self, code: str) -> list[int]:
         """Fingertips area types the area belongs to (a UA is in both 501 and 502)."""
@@ -158,7 +159,7 @@ class AreaLookup:
         return list(self.areas(catalogue.AREA_TYPE_COUNTY_UA)["area_code"])
 
     def parent_to_child(self, child_area_type_id: int, parent_area_type_id: int) -> dict:
-        """``{parent_code: [child_code, ...]}``, the shape of the API's ``parent_to_child_areas``."""
+        """``{parent_code: [child_code, ...]}``, shaped like the API's ``parent_to_child_areas``."""
         parents = set(self.areas(parent_area_type_id)["area_code"])
         children = set(self.areas(child_area_type_id)["area_code"])
         rel = self.relationships

@@ -188,7 +188,8 @@ def validate_tidy(df: pd.DataFrame, *, where: str | os.PathLike | None = None) -
     if missing:
         raise SchemaValidationError(
             f"Column(s) {missing} missing{origin}. A tidy indicator table needs all of "
-            f"{list(TIDY_COLUMNS)}; rebuild it with `make data` (or cw_pophealth.snapshot.build_snapshot)."
+            f"{list(TIDY_COLUMNS)}; rebuild it with `make data` "
+            "(or cw_pophealth.snapshot.build_snapshot)."
         )
     try:
         out = coerce_tidy(df)
