@@ -322,6 +322,17 @@ class TestRunReports:
         assert (settings.reports_dir / "two" / "tables" / "message.csv").read_text() == (
             "message\nsecond\n")
 
+    def test_runs_on_a_dask_local_cluster(self, project, settings):
+        pytest.importorskip("dask.distributed")
+        config = project([_tiny("one"), _tiny("two", message="on dask")])
+        summary = reporting.run_reports(config, settings=settings, jobs=2, executor="dask")
+        assert (settings.reports_dir / "two" / "tables" / "message.csv").read_text() == (
+            "message\non dask\n") and sorted(summary.executed) == ["one", "two"]
+
+    def test_an_unknown_executor_is_named(self, project, settings):
+        with pytest.raises(ParameterError, match="executor='threads'"):
+            reporting.run_reports(project([_tiny()]), settings=settings, executor="threads")
+
     def test_no_staging_folders_are_left_behind(self, project, settings):
         reporting.run_reports(project([_tiny()]), settings=settings, jobs=1)
         assert not (settings.reports_dir / reporting.STAGING_DIR).exists()

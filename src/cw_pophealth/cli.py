@@ -62,7 +62,8 @@ def _cmd_reports(args: argparse.Namespace) -> int:
     settings = get_settings()
     config = Path(args.config) if args.config else settings.reports_config
     summary = reporting.run_reports(
-        config, settings=settings, jobs=args.jobs, force=args.force, only=_csv_list(args.only)
+        config, settings=settings, jobs=args.jobs, force=args.force, only=_csv_list(args.only),
+        executor=args.executor, dask_address=args.dask_address,
     )
     logger.info("%s", summary)
     return 0
@@ -93,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     p_rep.add_argument("--jobs", type=int, default=2, help="notebooks run in parallel")
     p_rep.add_argument("--force", action="store_true", help="re-run even if nothing changed")
     p_rep.add_argument("--only", help="comma-separated report names to run")
+    p_rep.add_argument("--executor", choices=("process", "dask"), default="process",
+                       help="run notebooks in local worker processes or on a Dask cluster")
+    p_rep.add_argument("--dask-address", help="scheduler address of an existing Dask cluster "
+                                              "(default: $CW_POPHEALTH_DASK_SCHEDULER, else a "
+                                              "LocalCluster of --jobs workers)")
     p_rep.set_defaults(func=_cmd_reports)
     return parser
 

@@ -67,6 +67,7 @@ STATE_DIR = ".state"
 STAGING_DIR = ".staging"
 FAILED_DIR = ".failed"
 TRASH_DIR = ".trash"
+EXECUTORS = ("process", "dask")
 OUTPUTS_FILE = "outputs.json"
 MANIFEST_FILE = "manifest.json"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -743,10 +744,80 @@ def _write_manifest(folder: Path, run: ReportRun, stamp: dict, seconds: float) -
     (folder / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, default=str))
 
 
+def _crashed(exc: BaseException) -> dict:
+    return {"ok": False, "seconds": 0.0,
+            "message": f"worker crashed: {type(exc).__name__}: {exc}"}
+
+
+def _execute_all(jobs_list: list[dict], *, jobs: int, executor: str,
+                 dask_address: str | None) -> Iterable[tuple[str, dict]]:
+    """Run notebook jobs and yield ``(run name, result)`` as each finishes.
+
+    ``executor="process"`` uses this machine's worker processes (in this process when ``jobs``
+    is 1 or there is one job); ``"dask"`` submits each job to a ``dask.distributed`` cluster.
+    A crashed worker is reported as a failed run, never raised.
+    """
+    if not jobs_list:
+        return
+    if executor == "dask":
+        yield from _execute_on_dask(jobs_list, jobs=jobs, address=dask_address)
+        return
+    if jobs <= 1 or len(jobs_list) <= 1:
+        for job in jobs_list:
+            logger.info("Executing %s (%s)", job["name"], Path(job["notebook"]).name)
+            yield job["name"], _execute(job)
+        return
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
+                             initargs=(logging.getLogger().getEffectiveLevel(),)) as pool:
+        futures = {pool.submit(_execute, job): job["name"] for job in jobs_list}
+        for future in as_completed(futures):
+            try:
+                result = future.result()
+            except Exception as exc:  # noqa: BLE001 - a crashed worker is a failed run
+                result = _crashed(exc)
+            yield futures[future], result
+
+
+def _execute_on_dask(jobs_list: list[dict], *, jobs: int,
+                     address: str | None) -> Iterable[tuple[str, dict]]:
+    """Submit each notebook job to a Dask cluster (LocalCluster unless an address is given)."""
+    try:
+        from dask.distributed import Client, LocalCluster
+        from dask.distributed import as_completed as dask_completed
+    except ImportError as exc:
+        raise ConfigError("executor='dask' needs dask.distributed: pip install "
+                          "'cw-pophealth[dask]' (or use the default process executor).") from exc
+    address = address or os.environ.get("CW_POPHEALTH_DASK_SCHEDULER") or None
+    cluster = None
+    if address is None:
+        cluster = LocalCluster(n_workers=max(1, jobs), threads_per_worker=1,
+                               dashboard_address=None)
+    logger.info("Running %d notebook(s) on Dask cluster %s", len(jobs_list),
+                address or "LocalCluster")
+    try:
+        with Client(address or cluster) as client:
+            futures = {
+                client.submit(_execute, job, key=f"report-{job['name']}-{uuid.uuid4().hex[:6]}",
+                              pure=False): job["name"]
+                for job in jobs_list
+            }
+            for future in dask_completed(list(futures)):
+                try:
+                    result = future.result()
+                except Exception as exc:  # noqa: BLE001 - a lost worker is a failed run
+                    result = _crashed(exc)
+                yield futures[future], result
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
 def run_reports(config_path: str | os.PathLike | None = None, *,
                 settings: Settings | None = None, jobs: int = 2, force: bool = False,
                 only: Sequence[str] | None = None, raise_on_failure: bool = True,
-                timeout: int | None = 900) -> ReportSummary:
+                timeout: int | None = 900, executor: str = "process",
+                dask_address: str | None = None) -> ReportSummary:
     """Run every report in the config through papermill into ``reports/`` (see module doc).
 
     Parameters
@@ -765,6 +836,13 @@ def run_reports(config_path: str | os.PathLike | None = None, *,
         Raise :class:`ReportRunError` after writing the index when any run failed.
     timeout : int or None, default 900
         Seconds allowed per notebook cell.
+    executor : {"process", "dask"}, default "process"
+        Where notebooks run: worker processes on this machine, or a ``dask.distributed``
+        cluster (install ``cw-pophealth[dask]``). Each notebook is one task either way.
+    dask_address : str, optional
+        Scheduler address (``tcp://host:8786``) of an existing Dask cluster; default: the
+        ``CW_POPHEALTH_DASK_SCHEDULER`` environment variable, else a ``LocalCluster`` of ``jobs``
+        single-threaded workers. Workers need this package installed and the same data paths.
 
     Returns
     -------
@@ -783,6 +861,8 @@ def run_reports(config_path: str | os.PathLike | None = None, *,
     from cw_pophealth.geography import get_geography
 
     started = time.perf_counter()
+    if executor not in EXECUTORS:
+        raise ParameterError(f"executor={executor!r}: use one of {EXECUTORS}.")
     settings = settings or get_settings()
     config_path = Path(config_path) if config_path else settings.reports_config
     runs = load_report_config(config_path, settings=settings)
@@ -858,23 +938,9 @@ def run_reports(config_path: str | os.PathLike | None = None, *,
     if todo:
         logger.info("Running %d notebook(s) with %d job(s): %s", len(todo), jobs,
                     ", ".join(r.name for r in todo))
-    if jobs <= 1 or len(todo) <= 1:
-        for run in todo:
-            logger.info("Executing %s (%s)", run.name, run.notebook.name)
-            finish(run.name, _execute(jobs_by_name[run.name]))
-    else:
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
-                                 initargs=(logging.getLogger().getEffectiveLevel(),)) as pool:
-            futures = {pool.submit(_execute, jobs_by_name[r.name]): r.name for r in todo}
-            for future in as_completed(futures):
-                name = futures[future]
-                try:
-                    result = future.result()
-                except Exception as exc:  # noqa: BLE001 - a crashed worker is a failed run
-                    result = {"ok": False, "seconds": 0.0,
-                              "message": f"worker crashed: {type(exc).__name__}: {exc}"}
-                finish(name, result)
+    for name, result in _execute_all([jobs_by_name[r.name] for r in todo], jobs=jobs,
+                                     executor=executor, dask_address=dask_address):
+        finish(name, result)
     shutil.rmtree(staging_root, ignore_errors=True)
     shutil.rmtree(reports_dir / TRASH_DIR, ignore_errors=True)
     ordered = [outcomes[r.name] for r in runs]
