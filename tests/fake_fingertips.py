@@ -169,7 +169,13 @@ class FakeFingertips:
         A tidy indicator table (:data:`cw_pophealth.schema.TIDY_SCHEMA`). Default: the snapshot
         built from the real extracts (about 3 s).
     latency : float, default 0.0
-        Seconds added to every request (for benchmarks).
+        Seconds added to every request before it is answered (for benchmarks): the server's
+        fixed cost per request. Requests are served on their own threads, so waits overlap
+        when a client sends requests concurrently, as they would on a real server farm.
+    latency_per_indicator : float, default 0.0
+        Further seconds per indicator in an ``all_data`` request (for benchmarks): the real API
+        builds each CSV server-side, in time that grows with the indicators asked for.
+        ``by_indicator_id`` counts its ids; ``by_profile_id`` the profile's indicators.
     geography : AreaLookup, optional
         Areas and relationships; default :func:`cw_pophealth.geography.get_geography`.
     settings : Settings, optional
@@ -184,7 +190,8 @@ class FakeFingertips:
     """
 
     def __init__(self, data: pd.DataFrame | None = None, *, latency: float = 0.0,
-                 geography: AreaLookup | None = None, settings=None):
+                 latency_per_indicator: float = 0.0, geography: AreaLookup | None = None,
+                 settings=None):
         from cw_pophealth.config import get_settings
 
         settings = settings or get_settings()
@@ -193,6 +200,7 @@ class FakeFingertips:
 
             data = build_snapshot(settings, write=False)
         self.latency = float(latency)
+        self.latency_per_indicator = float(latency_per_indicator)
         self.geography = geography or get_geography(settings)
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
@@ -423,6 +431,20 @@ class FakeFingertips:
     def _sleep(self, seconds: float) -> None:
         self._stopping.wait(seconds)
 
+    def request_latency(self, endpoint: str, params: dict) -> float:
+        """Seconds the server waits before answering this request (the benchmark model):
+        ``latency`` plus ``latency_per_indicator`` for each indicator of an ``all_data`` request."""
+        delay = self.latency
+        if self.latency_per_indicator and endpoint.startswith("all_data/"):
+            if endpoint.endswith("by_profile_id"):
+                prof = self._ints(params.get("profile_id")) or []
+                n = len({i for x in PROFILES if x["Id"] in prof for g in x["GroupIds"]
+                         for i in GROUP_INDICATORS.get(g, ())})
+            else:
+                n = len(set(self._ints(params.get("indicator_ids")) or []))
+            delay += self.latency_per_indicator * n
+        return delay
+
     # -- routing ------------------------------------------------------------------------------
     @staticmethod
     def _json(obj, status: int = 200) -> _Reply:
@@ -626,8 +648,9 @@ class _Handler(BaseHTTPRequestHandler):
         endpoint = parts.path[len("/api/"):].strip("/")
         params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         fake._record(endpoint, params)
-        if fake.latency:
-            fake._sleep(fake.latency)
+        delay = fake.request_latency(endpoint, params)
+        if delay:
+            fake._sleep(delay)
         fault = fake._take_fault(endpoint)
         kind = fault.kind if fault else None
         if kind == "500":

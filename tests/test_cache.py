@@ -7,15 +7,21 @@ import json
 import threading
 from datetime import datetime
 
+import pandas as pd
 import pytest
 
 from cw_pophealth import cache as cache_mod
 from cw_pophealth.cache import (
     CacheIntegrityError,
+    DerivedFrameCache,
     ResponseCache,
     cache_key,
+    digest_of,
     normalise_params,
     query_string,
+    read_stamped_table,
+    stamp_path,
+    write_table_stamp,
 )
 from cw_pophealth.errors import OfflineCacheMissError
 
@@ -239,3 +245,136 @@ class TestAtomicWrites:
         for t in threads:
             t.join()
         assert store.get(ENDPOINT, PARAMS).body in bodies
+
+
+# =============================================================================================
+# Derived caches (rebuildable speed-ups)
+# =============================================================================================
+DESCRIPTION = {"kind": "test", "body_sha256": "ab" * 32, "code": "v1"}
+DTYPES = {"indicator_id": "Int64", "area_code": "string", "value": "float64"}
+
+
+def small_frame() -> pd.DataFrame:
+    return pd.DataFrame({"indicator_id": pd.array([90366, 90362], dtype="Int64"),
+                         "area_code": pd.array(["E08000026", None], dtype="string"),
+                         "value": [77.3, float("nan")]})
+
+
+@pytest.fixture
+def derived(tmp_path) -> DerivedFrameCache:
+    return DerivedFrameCache(tmp_path / "processed" / "cache" / "fingertips-tidy")
+
+
+class TestDerivedFrameCache:
+    def test_round_trips_the_frame(self, derived):
+        derived.put(DESCRIPTION, small_frame())
+        pd.testing.assert_frame_equal(derived.get(DESCRIPTION, DTYPES), small_frame())
+
+    def test_returned_frame_carries_no_cache_attrs(self, derived):
+        derived.put(DESCRIPTION, small_frame())
+        assert derived.get(DESCRIPTION, DTYPES).attrs == {}
+
+    def test_put_leaves_the_callers_frame_alone(self, derived):
+        frame = small_frame()
+        derived.put(DESCRIPTION, frame)
+        assert frame.attrs == {}
+
+    def test_missing_entry_is_none(self, derived):
+        assert derived.get(DESCRIPTION, DTYPES) is None
+
+    def test_file_is_named_by_the_digest_of_the_description(self, derived):
+        path = derived.put(DESCRIPTION, small_frame())
+        assert path.stem == digest_of(DESCRIPTION)
+
+    def test_digest_ignores_key_order(self):
+        assert digest_of({"a": 1, "b": 2}) == digest_of({"b": 2, "a": 1})
+
+    def test_corrupt_file_is_ignored(self, derived):
+        derived.put(DESCRIPTION, small_frame()).write_bytes(b"PAR1 not really parquet")
+        assert derived.get(DESCRIPTION, DTYPES) is None
+
+    def test_truncated_file_is_ignored(self, derived):
+        path = derived.put(DESCRIPTION, small_frame())
+        path.write_bytes(path.read_bytes()[:40])
+        assert derived.get(DESCRIPTION, DTYPES) is None
+
+    def test_file_describing_other_inputs_is_ignored(self, derived):
+        other = {**DESCRIPTION, "code": "v2"}
+        derived.path(DESCRIPTION).parent.mkdir(parents=True)
+        derived.put(other, small_frame()).replace(derived.path(DESCRIPTION))
+        assert derived.get(DESCRIPTION, DTYPES) is None
+
+    def test_parquet_written_by_something_else_is_ignored(self, derived):
+        path = derived.path(DESCRIPTION)
+        path.parent.mkdir(parents=True)
+        small_frame().to_parquet(path, index=False)
+        assert derived.get(DESCRIPTION, DTYPES) is None
+
+    def test_other_dtypes_are_ignored(self, derived):
+        derived.put(DESCRIPTION, small_frame().astype({"indicator_id": "float64"}))
+        assert derived.get(DESCRIPTION, DTYPES) is None
+
+    def test_other_columns_are_ignored(self, derived):
+        derived.put(DESCRIPTION, small_frame().drop(columns="value"))
+        assert derived.get(DESCRIPTION, DTYPES) is None
+
+    def test_a_bad_entry_is_replaced_by_the_next_put(self, derived):
+        derived.put(DESCRIPTION, small_frame()).write_bytes(b"garbage")
+        derived.put(DESCRIPTION, small_frame())
+        pd.testing.assert_frame_equal(derived.get(DESCRIPTION, DTYPES), small_frame())
+
+    def test_a_failed_write_returns_none_and_leaves_no_temporary_file(self, derived,
+                                                                      monkeypatch):
+        def failing_replace(src, dst):
+            raise OSError("disk full")
+
+        monkeypatch.setattr(cache_mod.os, "replace", failing_replace)
+        assert derived.put(DESCRIPTION, small_frame()) is None
+        assert not [p for p in derived.root.rglob("*") if p.is_file()]
+
+    def test_for_settings_is_under_processed_dir(self, tmp_path):
+        from cw_pophealth.config import get_settings
+
+        settings = get_settings(data_dir=tmp_path)
+        assert DerivedFrameCache.for_settings(settings).root == (
+            tmp_path / "processed" / "cache" / "fingertips-tidy")
+
+
+class TestTableStamps:
+    @pytest.fixture
+    def table(self, tmp_path):
+        path = tmp_path / "indicators.parquet"
+        small_frame().to_parquet(path, index=False)
+        return path
+
+    def test_stamped_table_is_returned_for_the_same_inputs(self, table):
+        write_table_stamp(table, "inputs-1")
+        assert read_stamped_table(table, "inputs-1") == table.read_bytes()
+
+    def test_other_inputs_give_none(self, table):
+        write_table_stamp(table, "inputs-1")
+        assert read_stamped_table(table, "inputs-2") is None
+
+    def test_no_stamp_gives_none(self, table):
+        assert read_stamped_table(table, "inputs-1") is None
+
+    def test_a_table_changed_after_stamping_gives_none(self, table):
+        write_table_stamp(table, "inputs-1")
+        small_frame().head(1).to_parquet(table, index=False)
+        assert read_stamped_table(table, "inputs-1") is None
+
+    def test_a_damaged_stamp_gives_none(self, table):
+        write_table_stamp(table, "inputs-1").write_text("{not json", encoding="utf-8")
+        assert read_stamped_table(table, "inputs-1") is None
+
+    def test_a_missing_table_gives_none(self, table):
+        write_table_stamp(table, "inputs-1")
+        table.unlink()
+        assert read_stamped_table(table, "inputs-1") is None
+
+    def test_stamp_is_a_hidden_file_beside_the_table(self, table):
+        assert stamp_path(table) == table.parent / ".indicators.parquet.inputs.json"
+
+    def test_stamp_records_the_table_sha256(self, table):
+        stamp = json.loads(write_table_stamp(table, "inputs-1").read_text(encoding="utf-8"))
+        assert stamp["table_sha256"] == hashlib.sha256(table.read_bytes()).hexdigest()

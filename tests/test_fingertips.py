@@ -735,3 +735,255 @@ class TestPull:
     def test_unknown_area_type_raises(self, settings, fake_api):
         with pytest.raises(UnknownAreaTypeError):
             fingertips.pull(area_type_ids=[999], settings=settings, progress=False)
+
+
+# =============================================================================================
+# Speed: per-indicator requests, concurrent lookups, derived cache, table stamps
+# =============================================================================================
+def without_source_ref(table: pd.DataFrame) -> pd.DataFrame:
+    return table.drop(columns="source_ref").sort_values(
+        ["indicator_id", "area_code", "sex", "period_start"]).reset_index(drop=True)
+
+
+def derived_files(settings) -> list:
+    return sorted((settings.processed_dir / "cache" / "fingertips-tidy").rglob("*.parquet"))
+
+
+def count_tidy_calls(monkeypatch) -> list:
+    """Count calls of the CSV-to-tidy conversion made by the client."""
+    from cw_pophealth import transforms
+
+    calls = []
+    real = transforms.tidy_from_fingertips_csv
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("source_ref"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(fingertips.transforms, "tidy_from_fingertips_csv", counting)
+    return calls
+
+
+class TestPerIndicatorRequests:
+    def test_pull_makes_one_request_per_indicator_and_area_type(self, settings, fake_api):
+        fingertips.pull([LE, 90362], settings=settings, progress=False)
+        asked = sorted((r.params["child_area_type_id"], r.params["indicator_ids"])
+                       for r in data_requests(fake_api))
+        assert asked == [("501", "90362"), ("501", "90366"), ("502", "90362"),
+                         ("502", "90366")]
+
+    def test_batched_pull_makes_one_request_per_area_type(self, settings, fake_api):
+        fingertips.pull([LE, 90362], settings=settings, progress=False, per_indicator=False)
+        assert sorted(r.params["indicator_ids"] for r in data_requests(fake_api)) == [
+            "90362,90366", "90362,90366"]
+
+    def test_split_and_batched_pulls_hold_the_same_rows(self, settings, fake_api):
+        split = fingertips.pull(settings=settings, progress=False)
+        batched = fingertips.pull(settings=settings, progress=False, per_indicator=False)
+        pd.testing.assert_frame_equal(without_source_ref(split), without_source_ref(batched))
+
+    def test_each_row_names_the_request_it_came_from(self, settings, fake_api):
+        table = fingertips.pull([LE, 90362], settings=settings, progress=False)
+        ids_in_url = table["source_ref"].str.extract(r"indicator_ids=(\d+)")[0].astype(int)
+        assert (ids_in_url == table["indicator_id"].astype(int)).all()
+
+    def test_source_refs_are_request_urls(self, settings, fake_api):
+        table = fingertips.pull([LE, 90362], settings=settings, progress=False)
+        assert table["source_ref"].str.startswith(
+            f"{fake_api.url}all_data/csv/by_indicator_id?").all()
+
+    def test_area_types_are_converted_once_each(self, settings, fake_api, monkeypatch):
+        calls = count_tidy_calls(monkeypatch)
+        fingertips.pull([LE, 90362, 92443], settings=settings, progress=False)
+        assert len(calls) == 2
+
+    def test_requests_run_concurrently(self, settings, extracts_settings, snapshot_table):
+        from fake_fingertips import FakeFingertips
+
+        # area_types + metadata, then 2 ids x 2 types: 6 requests of 0.3 s, 1.8 s one at a
+        # time; about 0.6 s when the lookups overlap and the four data requests overlap.
+        with FakeFingertips(snapshot_table, settings=extracts_settings, latency=0.3) as fake:
+            started = time.monotonic()
+            fingertips.pull([LE, 90362], progress=False,
+                            settings=settings.with_(api_base_url=fake.url))
+            assert time.monotonic() - started < 1.3
+
+
+class TestConcurrentLookups:
+    def test_the_area_type_error_comes_first_whatever_finishes_first(self, settings, fake_api):
+        fake_api.set_fault("slow", times=1, endpoint="area_types", delay=0.3)
+        with pytest.raises(UnknownAreaTypeError):
+            fingertips.pull([123456], area_type_ids=[999], settings=settings, progress=False)
+
+    def test_an_unknown_indicator_still_downloads_no_data(self, settings, fake_api):
+        with pytest.raises(UnknownIndicatorError):
+            fingertips.pull([LE, 123456], settings=settings, progress=False)
+        assert data_requests(fake_api) == []
+
+    def test_unknown_area_codes_are_checked_against_every_type(self, settings, fake_api):
+        with pytest.raises(UnknownAreaError, match="E08999999"):
+            fingertips.pull([LE], area_codes=[COVENTRY, "E08999999"], settings=settings,
+                            progress=False)
+        assert data_requests(fake_api) == []
+
+
+class TestDerivedCache:
+    def test_a_pull_stores_one_derived_frame_per_area_type(self, settings, fake_api):
+        fingertips.pull([LE], settings=settings, progress=False)
+        assert len(derived_files(settings)) == 2
+
+    def test_offline_rebuild_uses_the_derived_frames(self, settings, fake_api, monkeypatch):
+        online = fingertips.pull([LE], settings=settings, progress=False)
+        settings.indicators_table.unlink()
+        calls = count_tidy_calls(monkeypatch)
+        offline = fingertips.pull([LE], settings=settings.with_(offline=True), progress=False)
+        assert calls == []
+        pd.testing.assert_frame_equal(offline, online)
+
+    def test_unchanged_bodies_online_are_not_converted_again(self, settings, fake_api,
+                                                             monkeypatch):
+        fingertips.pull([LE], settings=settings, progress=False)
+        settings.indicators_table.unlink()
+        calls = count_tidy_calls(monkeypatch)
+        fingertips.pull([LE], settings=settings, progress=False)
+        assert calls == []
+
+    def test_a_corrupt_derived_frame_is_rebuilt_from_the_raw_body(self, settings, fake_api,
+                                                                  monkeypatch):
+        online = fingertips.pull([LE], settings=settings, progress=False)
+        for path in derived_files(settings):
+            path.write_bytes(b"not parquet")
+        settings.indicators_table.unlink()
+        calls = count_tidy_calls(monkeypatch)
+        offline = fingertips.pull([LE], settings=settings.with_(offline=True), progress=False)
+        assert len(calls) == 2
+        pd.testing.assert_frame_equal(offline, online)
+
+    def test_a_rebuilt_derived_frame_is_valid_again(self, settings, fake_api):
+        fingertips.pull([LE], settings=settings, progress=False)
+        for path in derived_files(settings):
+            path.write_bytes(b"not parquet")
+        settings.indicators_table.unlink()
+        fingertips.pull([LE], settings=settings.with_(offline=True), progress=False)
+        assert all(pd.read_parquet(p).shape[0] > 0 for p in derived_files(settings))
+
+    def test_a_derived_frame_from_other_code_is_not_used(self, settings, fake_api,
+                                                         monkeypatch):
+        fingertips.pull([LE], settings=settings, progress=False)
+        settings.indicators_table.unlink()
+        monkeypatch.setattr(fingertips, "_code_fingerprint", lambda: "edited code")
+        calls = count_tidy_calls(monkeypatch)
+        fingertips.pull([LE], settings=settings.with_(offline=True), progress=False)
+        assert len(calls) == 2
+
+    def test_a_derived_frame_with_other_dtypes_is_not_used(self, settings, fake_api,
+                                                           monkeypatch):
+        online = fingertips.pull([LE], settings=settings, progress=False)
+        for path in derived_files(settings):
+            frame = pd.read_parquet(path)
+            attrs = frame.attrs
+            frame = frame.astype({"indicator_id": "float64"})
+            frame.attrs = attrs
+            frame.to_parquet(path, index=False)
+        settings.indicators_table.unlink()
+        calls = count_tidy_calls(monkeypatch)
+        offline = fingertips.pull([LE], settings=settings.with_(offline=True), progress=False)
+        assert len(calls) == 2
+        pd.testing.assert_frame_equal(offline, online)
+
+    def test_a_raw_body_edited_on_disk_is_still_refused(self, settings, fake_api):
+        fingertips.pull([LE], settings=settings, progress=False)
+        body = next((settings.raw_dir / "fingertips" / "all_data").rglob("*.body-*"))
+        body.write_bytes(body.read_bytes().replace(b"E08000026", b"E08000027"))
+        with pytest.raises(OfflineCacheMissError):
+            fingertips.pull([LE], settings=settings.with_(offline=True), progress=False)
+
+    def test_new_data_that_breaks_the_schema_is_refused_and_not_cached(self, settings,
+                                                                       fake_api, monkeypatch):
+        from cw_pophealth.errors import SchemaValidationError
+
+        real = fake_api.csv_bytes
+        monkeypatch.setattr(fake_api, "csv_bytes", lambda *a: real(*a).replace(
+            b",Male,", b",Mail,"))
+        with pytest.raises(SchemaValidationError, match="sex"):
+            fingertips.pull([LE], settings=settings, progress=False)
+        assert not list((settings.raw_dir / "fingertips").glob("all_data/**/*.meta.json"))
+
+
+class TestTableStamp:
+    def test_an_unchanged_pull_does_not_rewrite_the_table(self, settings, fake_api,
+                                                          monkeypatch):
+        first = fingertips.pull([LE], settings=settings, progress=False)
+
+        def no_write(*args, **kwargs):
+            raise AssertionError("the table was written again")
+
+        monkeypatch.setattr(fingertips.schema, "write_tidy", no_write)
+        again = fingertips.pull([LE], settings=settings, progress=False)
+        pd.testing.assert_frame_equal(again, first)
+
+    def test_an_unchanged_offline_pull_returns_the_same_table(self, settings, fake_api,
+                                                              dead_api_url):
+        first = fingertips.pull([LE], settings=settings, progress=False)
+        again = fingertips.pull([LE], progress=False, settings=settings.with_(
+            offline=True, api_base_url=dead_api_url))
+        pd.testing.assert_frame_equal(again, first)
+
+    def test_a_table_replaced_by_another_command_is_rebuilt(self, settings, fake_api):
+        first = fingertips.pull([LE], settings=settings, progress=False)
+        schema.write_tidy(first.head(10), settings.indicators_table)
+        again = fingertips.pull([LE], settings=settings, progress=False)
+        pd.testing.assert_frame_equal(again, first)
+        pd.testing.assert_frame_equal(schema.read_tidy(settings.indicators_table), first)
+
+    def test_other_arguments_rebuild_the_table(self, settings, fake_api):
+        fingertips.pull([LE], settings=settings, progress=False)
+        table = fingertips.pull([LE], area_codes=[COVENTRY], settings=settings, progress=False)
+        assert set(schema.read_tidy(settings.indicators_table)["area_code"]) == {COVENTRY}
+        assert set(table["area_code"]) == {COVENTRY}
+
+    def test_changed_data_on_the_server_rebuilds_the_table(self, settings, fake_api,
+                                                           monkeypatch):
+        first = fingertips.pull([LE], settings=settings, progress=False)
+        real = fake_api.csv_bytes
+
+        def fewer_rows(*args):
+            lines = real(*args).split(b"\r\n")
+            return b"\r\n".join(lines[:-2] + [b""])  # drop the last data row
+
+        monkeypatch.setattr(fake_api, "csv_bytes", fewer_rows)
+        again = fingertips.pull([LE], settings=settings, progress=False)
+        assert len(again) < len(first)
+        assert len(schema.read_tidy(settings.indicators_table)) == len(again)
+
+    def test_changed_code_rebuilds_the_table(self, settings, fake_api, monkeypatch):
+        fingertips.pull([LE], settings=settings, progress=False)
+        monkeypatch.setattr(fingertips, "_code_fingerprint", lambda: "edited code")
+        calls = count_tidy_calls(monkeypatch)
+        fingertips.pull([LE], settings=settings, progress=False)
+        assert len(calls) == 2
+
+
+class TestFakeLatencyModel:
+    def test_lookups_cost_the_fixed_latency(self, extracts_settings, snapshot_table):
+        from fake_fingertips import FakeFingertips
+
+        fake = FakeFingertips(snapshot_table, settings=extracts_settings, latency=0.25,
+                              latency_per_indicator=0.5)
+        assert fake.request_latency("area_types", {}) == 0.25
+
+    def test_data_requests_add_a_cost_per_indicator(self, extracts_settings, snapshot_table):
+        from fake_fingertips import FakeFingertips
+
+        fake = FakeFingertips(snapshot_table, settings=extracts_settings, latency=0.25,
+                              latency_per_indicator=0.5)
+        assert fake.request_latency("all_data/csv/by_indicator_id",
+                                    {"indicator_ids": "90366,90362,92443"}) == 1.75
+
+    def test_profile_requests_count_the_profile_indicators(self, extracts_settings,
+                                                           snapshot_table):
+        from fake_fingertips import FakeFingertips
+
+        fake = FakeFingertips(snapshot_table, settings=extracts_settings,
+                              latency_per_indicator=1.0)
+        assert fake.request_latency("all_data/csv/by_profile_id", {"profile_id": "18"}) == 1.0

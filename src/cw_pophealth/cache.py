@@ -20,6 +20,21 @@ Writes are atomic and never damage a good entry:
 The client validates and parses a body *before* calling :meth:`ResponseCache.put`, so failed,
 partial or invalid responses never reach the cache. Reads check the body's sha256 against the
 sidecar and raise :class:`CacheIntegrityError` on a mismatch.
+
+Derived caches (speed only, never a source)
+-------------------------------------------
+Two caches of things *computed from* raw bodies make repeated pulls fast. Both can be deleted at
+any time; whatever is missing, unreadable or stale is ignored and rebuilt from the raw bodies.
+
+* :class:`DerivedFrameCache` (``<processed_dir>/cache/fingertips-tidy/``): the validated tidy
+  frame parsed from one CSV body, as Parquet, named by a digest of what it was derived from (the
+  body's sha256, the source URL, the parser options and a fingerprint of the code). The
+  description is also stored inside the file and checked on read, with the columns and dtypes.
+* Table stamps (:func:`write_table_stamp` / :func:`read_stamped_table`): a small JSON file
+  beside a written table (``.indicators.parquet.inputs.json``) recording a digest of the inputs
+  it was built from and the table file's own sha256. When a later pull has the same inputs and
+  the table file is byte-for-byte the one that was written, the pull reads it back instead of
+  rebuilding it.
 """
 
 from __future__ import annotations
@@ -36,7 +51,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
+
+import pandas as pd
+import pyarrow
 
 from cw_pophealth.errors import OfflineCacheMissError
 
@@ -49,6 +68,16 @@ SOURCE = "OHID Fingertips API (https://fingertips.phe.org.uk)"
 LICENCE = "Open Government Licence v3.0"
 _STEM_CHARS = re.compile(r"[^A-Za-z0-9=,._-]+")
 _MAX_STEM = 96
+
+#: Sub-folder of ``settings.processed_dir`` holding tidy frames derived from raw CSV bodies.
+DERIVED_SUBDIR = Path("cache") / "fingertips-tidy"
+#: ``DataFrame.attrs`` key (kept in the Parquet metadata) describing what a derived frame is.
+DERIVED_ATTR = "cw_pophealth_derived"
+STAMP_SUFFIX = ".inputs.json"
+# What reading a damaged or foreign Parquet file can raise (ArrowInvalid is a ValueError,
+# ArrowIOError an OSError).
+_PARQUET_ERRORS = (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError,
+                   pyarrow.ArrowException)
 
 _locks_guard = threading.Lock()
 _locks: dict[str, threading.Lock] = {}
@@ -329,3 +358,152 @@ class ResponseCache:
             with contextlib.suppress(OSError, ValueError):
                 out.append(json.loads(path.read_text(encoding="utf-8")))
         return sorted(out, key=lambda m: m.get("cache_key", ""))
+
+
+# =============================================================================================
+# Derived caches: rebuildable speed-ups computed from raw bodies
+# =============================================================================================
+def digest_of(description: Mapping[str, Any]) -> str:
+    """sha256 of a JSON-serialisable description (keys sorted): the name of a derived entry.
+
+    Examples
+    --------
+    >>> digest_of({"a": 1, "b": [1, 2]}) == digest_of({"b": [1, 2], "a": 1})
+    True
+    """
+    text = json.dumps(description, sort_keys=True, separators=(",", ":"), default=str)
+    return _sha256(text.encode("utf-8"))
+
+
+def _atomic_write_via(path: Path, write) -> None:
+    """Call ``write(tmp_path)`` then rename the temporary file to ``path`` (no fsync: derived)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+class DerivedFrameCache:
+    """DataFrames derived from raw cached bodies, stored as Parquet: a rebuildable speed-up.
+
+    An entry is addressed by a *description* of what the frame was derived from, e.g. the raw
+    body's sha256, the source URL, the parser options and a fingerprint of the parsing code. The
+    file is named by :func:`digest_of` the description, and the description itself is stored in
+    the file (``DataFrame.attrs``, kept in the Parquet metadata).
+
+    :meth:`get` returns ``None`` (the caller then derives the frame again from the raw body and
+    :meth:`put` replaces the entry) when the file is missing, cannot be read, describes something
+    else, or does not have exactly the expected columns and dtypes. It never raises for a bad
+    entry: the raw cache, not this one, is the record of what was downloaded.
+
+    Parameters
+    ----------
+    root : path-like
+        The folder, normally ``settings.processed_dir / "cache" / "fingertips-tidy"``.
+    """
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+
+    @classmethod
+    def for_settings(cls, settings) -> DerivedFrameCache:
+        """The cache for a :class:`~cw_pophealth.config.Settings` (under ``processed_dir``)."""
+        return cls(Path(settings.processed_dir) / DERIVED_SUBDIR)
+
+    def path(self, description: Mapping[str, Any]) -> Path:
+        """Where the entry for ``description`` is (or would be) stored."""
+        key = digest_of(description)
+        return self.root / key[:2] / f"{key}.parquet"
+
+    def get(self, description: Mapping[str, Any], dtypes: Mapping[str, str]
+            ) -> pd.DataFrame | None:
+        """The stored frame for ``description``, or ``None`` if absent, unreadable or stale.
+
+        Parameters
+        ----------
+        description : mapping
+            JSON-serialisable; must equal the one the entry was stored with.
+        dtypes : mapping
+            The exact columns (in order) and dtype names the frame must have.
+        """
+        path = self.path(description)
+        if not path.is_file():
+            return None
+        try:
+            frame = pd.read_parquet(path)
+            stored = frame.attrs.get(DERIVED_ATTR)
+        except _PARQUET_ERRORS as exc:
+            logger.info("Ignoring the unreadable derived cache file %s (%s); rebuilding it from "
+                        "the raw response", path, exc)
+            return None
+        expected = json.loads(json.dumps(dict(description), default=str))
+        if stored != expected:
+            logger.info("Ignoring the derived cache file %s: it describes other inputs; "
+                        "rebuilding it from the raw response", path)
+            return None
+        actual = {str(c): str(t) for c, t in frame.dtypes.items()}
+        if list(actual.items()) != [(str(c), str(t)) for c, t in dtypes.items()]:
+            logger.info("Ignoring the derived cache file %s: its columns or dtypes differ from "
+                        "the schema; rebuilding it from the raw response", path)
+            return None
+        frame.attrs = {}
+        return frame
+
+    def put(self, description: Mapping[str, Any], frame: pd.DataFrame) -> Path | None:
+        """Store ``frame`` for ``description`` atomically; returns the path, or ``None`` if the
+        write failed (logged: a derived entry is optional)."""
+        path = self.path(description)
+        stored = frame.copy(deep=False)
+        stored.attrs = {DERIVED_ATTR: json.loads(json.dumps(dict(description), default=str))}
+        try:
+            _atomic_write_via(path, lambda tmp: stored.to_parquet(tmp, index=False))
+        except _PARQUET_ERRORS as exc:
+            logger.warning("Could not write the derived cache file %s (%s); carrying on "
+                           "without it", path, exc)
+            return None
+        return path
+
+
+def stamp_path(table_path: str | os.PathLike) -> Path:
+    """The stamp file of a table: ``.<name>.inputs.json`` beside it."""
+    table_path = Path(table_path)
+    return table_path.with_name(f".{table_path.name}{STAMP_SUFFIX}")
+
+
+def write_table_stamp(table_path: str | os.PathLike, inputs_digest: str) -> Path:
+    """Record that the file now at ``table_path`` was built from inputs with this digest.
+
+    The stamp holds the digest and the sha256 and size of the table file as it is now, so any
+    later change to the file (rebuilt by another command, edited, truncated) voids it.
+    """
+    table_path = Path(table_path)
+    data = table_path.read_bytes()
+    stamp = {"inputs_sha256": inputs_digest, "table_sha256": _sha256(data), "bytes": len(data),
+             "table_file": table_path.name,
+             "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds")
+             .replace("+00:00", "Z")}
+    path = stamp_path(table_path)
+    atomic_write_bytes(path, (json.dumps(stamp, indent=2) + "\n").encode("utf-8"))
+    return path
+
+
+def read_stamped_table(table_path: str | os.PathLike, inputs_digest: str) -> bytes | None:
+    """The table file's bytes if its stamp says it was built from ``inputs_digest`` and the file
+    is unchanged since; otherwise ``None`` (no stamp, other inputs, or a changed file)."""
+    table_path = Path(table_path)
+    try:
+        stamp = json.loads(stamp_path(table_path).read_text(encoding="utf-8"))
+        if stamp.get("inputs_sha256") != inputs_digest:
+            return None
+        data = table_path.read_bytes()
+    except (OSError, ValueError, AttributeError):
+        return None
+    if len(data) != stamp.get("bytes") or _sha256(data) != stamp.get("table_sha256"):
+        logger.info("%s changed since it was pulled; rebuilding it", table_path)
+        return None
+    return data

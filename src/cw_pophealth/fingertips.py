@@ -21,12 +21,32 @@ How requests are made
 * Every good response is stored byte-for-byte in the raw cache (:mod:`cw_pophealth.cache`) with
   a provenance sidecar. With ``settings.offline`` (``--offline`` / ``CW_POPHEALTH_OFFLINE=1``)
   requests are answered from that cache only.
+
+Speed
+-----
+* :func:`pull` asks for each indicator and area type separately (``per_indicator=True``) and runs
+  the requests on ``settings.max_workers`` threads over kept-alive connections. The API builds
+  each CSV server-side, so its time grows with the indicators in a request: smaller requests in
+  parallel finish sooner. The lookups that check the arguments also run concurrently.
+* CSVs are parsed with pyarrow's multi-threaded reader straight into Arrow tables; the
+  responses of one area type are converted to the tidy schema together, once.
+* The validated tidy rows of each area type are kept as Parquet in a derived cache
+  (:class:`~cw_pophealth.cache.DerivedFrameCache`) keyed by the bodies' sha256s and URLs and a
+  fingerprint of this package's code, so bodies already converted by the same code are not
+  converted again. New or changed bodies are always fully checked and converted, and bodies
+  fetched online reach the raw cache only once their rows have been validated.
+* :func:`pull` stamps the table it writes with a digest of its inputs (the response bodies'
+  sha256s and URLs, the arguments and the code fingerprint). A pull whose inputs match the stamp,
+  with the table file unchanged since, reads the table back instead of de-duplicating,
+  validating and writing it again. ``benchmarks/run_benchmarks.py`` measures all of this.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import functools
+import hashlib
 import io
 import ipaddress
 import json
@@ -39,15 +59,28 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute  # noqa: F401 - pa.compute
+import pyarrow.csv as pa_csv
 import requests
 from tqdm import tqdm
 
 from cw_pophealth import __version__, catalogue, schema, transforms
-from cw_pophealth.cache import ResponseCache, cache_key, normalise_params, query_string
+from cw_pophealth.cache import (
+    DerivedFrameCache,
+    ResponseCache,
+    cache_key,
+    digest_of,
+    normalise_params,
+    query_string,
+    read_stamped_table,
+    write_table_stamp,
+)
 from cw_pophealth.config import Settings, get_settings
 from cw_pophealth.errors import (
     APIUnavailableError,
@@ -362,46 +395,87 @@ def _check_field_counts(body: bytes, n_columns: int, url: str) -> None:
             f"was cached; {_OFFLINE_HINT}.", url=url) from exc
 
 
-def _read_fingertips_csv(body: bytes, url: str) -> pd.DataFrame:
-    """Parse an ``all_data/csv`` body into a frame of raw Fingertips columns.
-
-    The header is checked first (:class:`SchemaDriftError` on drift). Numbers are read as numbers
-    and every other column as pandas ``string``; pyarrow's reader is used where it works (it
-    rejects rows with the wrong number of fields), else the C engine plus a field-count check.
-    """
+def _csv_header(body: bytes, url: str) -> tuple[bytes, list[str]]:
+    """The body without a BOM and its header, checked (:class:`SchemaDriftError` on drift)."""
     text_start = body.lstrip(b"\xef\xbb\xbf")
     header_line = text_start.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", errors="replace")
     header = next(csv.reader([header_line]))
     transforms.check_fingertips_columns(header, where=url)
+    return text_start, header
+
+
+def _parse_fingertips_csv(body: bytes, url: str) -> pa.Table | pd.DataFrame:
+    """Parse an ``all_data/csv`` body into raw Fingertips columns.
+
+    The header is checked first (:class:`SchemaDriftError` on drift). Numbers are read as numbers
+    and every other column as text, missing only when empty. pyarrow's reader (multi-threaded,
+    outside the GIL) gives a :class:`pyarrow.Table`; it rejects rows with the wrong number of
+    fields and values that are not numbers. Anything it rejects, or every body when
+    ``_PREFER_PYARROW`` is off, goes through pandas' C engine plus a row-by-row field-count check
+    instead, which either parses it or raises :class:`MalformedResponseError` saying what is
+    wrong.
+    """
+    text_start, header = _csv_header(body, url)
+    if _PREFER_PYARROW:
+        types = {c: (pa.int64() if c in _CSV_INT_COLUMNS else pa.float64()
+                     if c in _CSV_FLOAT_COLUMNS else pa.string()) for c in header}
+        try:
+            return pa_csv.read_csv(
+                io.BytesIO(text_start),
+                convert_options=pa_csv.ConvertOptions(
+                    column_types=types, null_values=[""], strings_can_be_null=True,
+                    quoted_strings_can_be_null=True))
+        except (pa.ArrowException, ValueError, TypeError) as exc:
+            logger.debug("pyarrow could not read the CSV from %s (%s); using the C engine", url,
+                         exc)
     dtypes = {c: ("Int64" if c in _CSV_INT_COLUMNS else "float64" if c in _CSV_FLOAT_COLUMNS
                   else "string") for c in header}
-    options = dict(dtype=dtypes, keep_default_na=False, na_values=[""])
-    if _PREFER_PYARROW:
-        try:
-            return pd.read_csv(io.BytesIO(text_start), engine="pyarrow", **options)
-        except pd.errors.ParserError as exc:
-            raise MalformedResponseError(
-                f"The CSV from {url} is truncated or malformed ({exc}). Nothing was cached; "
-                f"{_OFFLINE_HINT}.", url=url) from exc
-        except (ImportError, ValueError, TypeError) as exc:
-            logger.debug("pyarrow CSV reader unavailable for %s (%s); using the C engine", url, exc)
     _check_field_counts(text_start, len(header), url)
     try:
-        return pd.read_csv(io.BytesIO(text_start), engine="c", on_bad_lines="error", **options)
+        return pd.read_csv(io.BytesIO(text_start), engine="c", on_bad_lines="error",
+                           dtype=dtypes, keep_default_na=False, na_values=[""])
     except (ValueError, pd.errors.ParserError) as exc:
         raise MalformedResponseError(
             f"The CSV from {url} could not be parsed ({exc}). Nothing was cached; "
             f"{_OFFLINE_HINT}.", url=url) from exc
 
 
-def _tidy_csv_parser(include_categories: bool) -> Callable[[bytes, str], pd.DataFrame]:
-    def parse(body: bytes, url: str) -> pd.DataFrame:
-        raw = _read_fingertips_csv(body, url)
-        if raw.empty:
-            return schema.empty_tidy()
-        return transforms.tidy_from_fingertips_csv(
-            raw, source=API_SOURCE_LABEL, source_ref=url, include_categories=include_categories)
-    return parse
+_ARROW_TO_PANDAS = {pa.string(): pd.StringDtype(), pa.int64(): pd.Int64Dtype()}
+
+
+def _as_pandas(parsed: pa.Table | pd.DataFrame) -> pd.DataFrame:
+    """A parsed CSV as pandas: text as ``string``, integers as ``Int64``, floats as float64."""
+    if isinstance(parsed, pd.DataFrame):
+        return parsed
+    return parsed.to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
+
+
+def _read_fingertips_csv(body: bytes, url: str) -> pd.DataFrame:
+    """Parse an ``all_data/csv`` body into a DataFrame of raw Fingertips columns."""
+    return _as_pandas(_parse_fingertips_csv(body, url))
+
+
+def _indicator_ids_in(parsed: pa.Table | pd.DataFrame) -> list[int]:
+    column = parsed["Indicator ID"]
+    if isinstance(parsed, pa.Table):
+        return [int(v) for v in pa.compute.unique(column).to_pylist() if v is not None]
+    return [int(v) for v in column.dropna().unique()]
+
+
+@functools.lru_cache(maxsize=1)
+def _code_fingerprint() -> str:
+    """sha256 of the code that turns a CSV body into tidy rows: every source file of this package
+    plus the pandas and pyarrow versions (computed once per process)."""
+    digest = hashlib.sha256(f"{__version__}|{pd.__version__}|{pa.__version__}".encode())
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+#: ``{column: dtype}`` of the tidy schema, checked on every frame read from the derived cache.
+_TIDY_DTYPES = {c.name: c.dtype for c in schema.TIDY_SCHEMA}
 
 
 # =============================================================================================
@@ -420,16 +494,9 @@ def _fetch(endpoint: str, params: dict[str, object] | None, *, settings: Setting
     what = "CSV" if kind == "csv" else "JSON"
     store = ResponseCache.for_settings(settings)
     if settings.offline:
-        entry = store.get(endpoint, norm)
-        if entry is None:
-            raise OfflineCacheMissError(
-                f"Offline mode: no cached response for {url} (cache key "
-                f"{cache_key(endpoint, norm)!r}) under {store.root}. Run `cw-pophealth pull` "
-                "online first (without --offline / CW_POPHEALTH_OFFLINE) with the same "
-                "indicators and area types to fill the cache.")
+        entry = _cached_entry(store, endpoint, norm, url)
         source_url = entry.meta.get("url", url)
         _check_body(entry.body, entry.meta.get("content_type"), source_url, what)
-        logger.debug("Served %s from the cache (%s)", url, entry.body_path)
         return parse(entry.body, source_url)
     response = _http_get(url, settings=settings)
     _check_body(response.body, response.content_type, url, what)
@@ -437,6 +504,19 @@ def _fetch(endpoint: str, params: dict[str, object] | None, *, settings: Setting
     store.put(endpoint, norm, response.body, url=url, status=response.status,
               content_type=response.content_type, elapsed=response.elapsed, extension=kind)
     return parsed
+
+
+def _cached_entry(store: ResponseCache, endpoint: str, norm: dict[str, str], url: str):
+    """The raw-cache entry for a request (offline mode); a miss raises a clear error."""
+    entry = store.get(endpoint, norm)
+    if entry is None:
+        raise OfflineCacheMissError(
+            f"Offline mode: no cached response for {url} (cache key "
+            f"{cache_key(endpoint, norm)!r}) under {store.root}. Run `cw-pophealth pull` "
+            "online first (without --offline / CW_POPHEALTH_OFFLINE) with the same "
+            "indicators and area types to fill the cache.")
+    logger.debug("Served %s from the cache (%s)", url, entry.body_path)
+    return entry
 
 
 def _get_json(endpoint: str, params: dict[str, object] | None, *, settings: Settings,
@@ -457,8 +537,10 @@ def _run_parallel(tasks: Sequence[Callable[[], Any]], *, settings: Settings, pro
         return [task() for task in tasks]
     results: list[Any] = [None] * len(tasks)
     workers = max(1, min(int(settings.max_workers), len(tasks)))
-    bar = tqdm(total=len(tasks), desc=description, unit="request", disable=not progress,
-               leave=False)
+    # No bar object at all without progress (creating even a disabled one sets up a
+    # multiprocessing lock).
+    bar = (tqdm(total=len(tasks), desc=description, unit="request", leave=False)
+           if progress else None)
     executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fingertips")
     try:
         futures = {executor.submit(task): i for i, task in enumerate(tasks)}
@@ -467,11 +549,35 @@ def _run_parallel(tasks: Sequence[Callable[[], Any]], *, settings: Settings, pro
             done, pending = wait(pending, return_when=FIRST_EXCEPTION)
             for future in done:
                 results[futures[future]] = future.result()  # re-raises the task's error
-                bar.update(1)
+                if bar is not None:
+                    bar.update(1)
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
-        bar.close()
+        if bar is not None:
+            bar.close()
     return results
+
+
+def _checked_in_order(settings: Settings, *tasks: Callable[[], Any]) -> list[Any]:
+    """Run independent lookups concurrently; return their results in order.
+
+    If any failed, the error of the *first* failing task (in argument order, not in time) is
+    raised, so the same bad arguments always give the same error.
+    """
+    def capture(task: Callable[[], Any]) -> Callable[[], tuple[bool, Any]]:
+        def run() -> tuple[bool, Any]:
+            try:
+                return True, task()
+            except Exception as exc:  # noqa: BLE001 - re-raised below, in task order
+                return False, exc
+        return run
+
+    outcomes = _run_parallel([capture(t) for t in tasks], settings=settings, progress=False,
+                             description="lookups")
+    for ok, value in outcomes:
+        if not ok:
+            raise value
+    return [value for _, value in outcomes]
 
 
 # =============================================================================================
@@ -968,13 +1074,56 @@ class _DataRequest:
     endpoint: str
     params: dict
 
-    def run(self, settings: Settings, include_categories: bool) -> pd.DataFrame:
-        return _fetch(self.endpoint, self.params, settings=settings, kind="csv",
-                      parse=_tidy_csv_parser(include_categories))
+    def fetch(self, settings: Settings) -> _CsvBody:
+        """The checked response body (online: checked and parsed, not yet cached)."""
+        norm = normalise_params(self.params)
+        url = _build_url(settings, self.endpoint, norm)
+        if settings.offline:
+            entry = _cached_entry(ResponseCache.for_settings(settings), self.endpoint, norm, url)
+            source_url = entry.meta.get("url", url)
+            _check_body(entry.body, entry.meta.get("content_type"), source_url, "CSV")
+            # The cache verified the body against the sha256 in its sidecar.
+            return _CsvBody(self, norm, source_url, entry.body, str(entry.meta["sha256"]))
+        response = _http_get(url, settings=settings)
+        _check_body(response.body, response.content_type, url, "CSV")
+        item = _CsvBody(self, norm, url, response.body,
+                        hashlib.sha256(response.body).hexdigest(), response=response)
+        item.parsed()  # the header and every row's fields are checked before anything else
+        return item
+
+
+@dataclass(eq=False)
+class _CsvBody:
+    """One ``all_data`` CSV response body, checked; fetched online, it is cached by
+    :func:`_commit` only once its rows have been validated."""
+
+    request: _DataRequest
+    params: dict[str, str]
+    url: str
+    body: bytes
+    sha256: str
+    response: _Response | None = None
+    raw: pa.Table | pd.DataFrame | None = None
+
+    @property
+    def group(self) -> tuple[str, str]:
+        """Responses of one child and parent area type are tidied together."""
+        return (self.params.get("child_area_type_id", ""),
+                self.params.get("parent_area_type_id", ""))
+
+    def parsed(self) -> pa.Table | pd.DataFrame:
+        """The CSV as raw Fingertips columns (parsed once; see :func:`_parse_fingertips_csv`)."""
+        if self.raw is None:
+            self.raw = _parse_fingertips_csv(self.body, self.url)
+        return self.raw
 
 
 def _plan_requests(ids: list[int], area_type_ids: Sequence[int], parent_area_type_id: int,
-                   profile_id: int | None) -> list[_DataRequest]:
+                   profile_id: int | None, *, per_indicator: bool = False
+                   ) -> list[_DataRequest]:
+    """The ``all_data`` requests for indicators at area types: for each type, batches of at most
+    :data:`MAX_IDS_PER_REQUEST` sorted ids, or one request per id with ``per_indicator``."""
+    size = 1 if per_indicator else MAX_IDS_PER_REQUEST
     plans = []
     for type_id in area_type_ids:
         base = {"child_area_type_id": type_id, "parent_area_type_id": parent_area_type_id}
@@ -983,7 +1132,7 @@ def _plan_requests(ids: list[int], area_type_ids: Sequence[int], parent_area_typ
                                       {**base, "profile_id": profile_id}))
             continue
         # Sorted ids give one cache key per set of indicators, whatever order they were asked in.
-        for batch in _chunks(sorted(ids), MAX_IDS_PER_REQUEST):
+        for batch in _chunks(sorted(ids), size):
             params = {**base, "indicator_ids": batch}
             if profile_id is not None:
                 params["profile_id"] = profile_id
@@ -991,23 +1140,107 @@ def _plan_requests(ids: list[int], area_type_ids: Sequence[int], parent_area_typ
     return plans
 
 
-def _download(plans: list[_DataRequest], *, settings: Settings, include_categories: bool,
-              progress: bool) -> pd.DataFrame:
+def _download(plans: list[_DataRequest], *, settings: Settings, progress: bool
+              ) -> list[_CsvBody]:
+    """Run the requests concurrently; the checked bodies, in plan order."""
     started = time.monotonic()
-    tasks = [(lambda p=p: p.run(settings, include_categories)) for p in plans]
-    frames = _run_parallel(tasks, settings=settings, progress=progress,
+    tasks = [(lambda p=p: p.fetch(settings)) for p in plans]
+    bodies = _run_parallel(tasks, settings=settings, progress=progress,
                            description="Fingertips data")
-    frames = [f for f in frames if not f.empty]
-    table = pd.concat(frames, ignore_index=True) if frames else schema.empty_tidy()
-    logger.info("Downloaded %d rows in %d request(s) in %.1f s%s", len(table), len(plans),
-                time.monotonic() - started, " (offline cache)" if settings.offline else "")
-    return table
+    logger.info("%s %d response(s) (%.1f MB) in %.1f s",
+                "Read" if settings.offline else "Downloaded", len(bodies),
+                sum(len(b.body) for b in bodies) / 1e6, time.monotonic() - started)
+    return bodies
+
+
+def _commit(bodies: Sequence[_CsvBody], settings: Settings) -> None:
+    """Store the bodies fetched online in the raw cache (concurrently, after validation)."""
+    store = ResponseCache.for_settings(settings)
+
+    def put(item: _CsvBody) -> None:
+        response = item.response
+        store.put(item.request.endpoint, item.params, item.body, url=item.url,
+                  status=response.status, content_type=response.content_type,
+                  elapsed=response.elapsed, extension="csv")
+        item.response = None
+
+    pending = [b for b in bodies if b.response is not None]
+    _run_parallel([(lambda b=b: put(b)) for b in pending], settings=settings, progress=False,
+                  description="cache")
+
+
+def _tidy(bodies: Sequence[_CsvBody], *, settings: Settings, include_categories: bool
+          ) -> pd.DataFrame:
+    """The validated tidy rows of all responses, in plan order, then cache the new bodies.
+
+    The responses of one area type are converted together (one conversion per area type rather
+    than per response: most of the cost of a conversion does not depend on its size). Each row's
+    ``source_ref`` is still the URL of the response it came from. A group already converted by
+    the same code from the same bodies is read from the derived cache.
+    """
+    groups: dict[tuple[str, str], list[_CsvBody]] = {}
+    for item in bodies:
+        groups.setdefault(item.group, []).append(item)
+    derived = DerivedFrameCache.for_settings(settings)
+    descriptions = {
+        key: {"kind": "fingertips tidy csv", "code": _code_fingerprint(),
+              "include_categories": bool(include_categories),
+              "responses": [[i.url, i.sha256] for i in items]}
+        for key, items in groups.items()
+    }
+    frames = {key: derived.get(descriptions[key], _TIDY_DTYPES) for key in groups}
+    todo = [key for key, frame in frames.items() if frame is None]
+    unparsed = [i for key in todo for i in groups[key] if i.raw is None]
+    _run_parallel([i.parsed for i in unparsed], settings=settings, progress=False,
+                  description="parse")
+    converted = _run_parallel(
+        [(lambda key=key: _tidy_group(groups[key], include_categories)) for key in todo],
+        settings=settings, progress=False, description="tidy")
+    for key, frame in zip(todo, converted, strict=True):
+        frames[key] = frame
+        derived.put(descriptions[key], frame)
+    _commit(bodies, settings)
+    non_empty = [f for f in frames.values() if not f.empty]
+    return pd.concat(non_empty, ignore_index=True) if non_empty else schema.empty_tidy()
+
+
+def _tidy_group(items: Sequence[_CsvBody], include_categories: bool) -> pd.DataFrame:
+    """Tidy the responses of one area type with one conversion (see :func:`_tidy`)."""
+    parts = [(i.parsed(), i.url) for i in items if len(i.parsed())]
+    if not parts:
+        return schema.empty_tidy()
+    owner: dict[int, str] = {}
+    disjoint = True
+    for raw, url in parts:
+        for ident in _indicator_ids_in(raw):
+            disjoint &= owner.setdefault(ident, url) == url
+    if len(parts) == 1 or not disjoint:
+        frames = [transforms.tidy_from_fingertips_csv(
+            _as_pandas(raw), source=API_SOURCE_LABEL, source_ref=url,
+            include_categories=include_categories) for raw, url in parts]
+        return pd.concat(frames, ignore_index=True)
+    urls = [url for _, url in parts]
+    where = (", ".join(urls) if len(urls) <= 3
+             else f"{urls[0]} and {len(urls) - 1} other responses for the same area type")
+    if all(isinstance(raw, pa.Table) for raw, _ in parts):
+        # One conversion to pandas for the group (columns matched by name).
+        combined = _as_pandas(pa.concat_tables([raw for raw, _ in parts],
+                                               promote_options="default"))
+    else:
+        combined = pd.concat([_as_pandas(raw) for raw, _ in parts], ignore_index=True)
+    frame = transforms.tidy_from_fingertips_csv(
+        combined, source=API_SOURCE_LABEL, source_ref=where,
+        include_categories=include_categories)
+    # Each indicator came in exactly one of these responses: give every row its own URL.
+    frame["source_ref"] = frame["indicator_id"].astype("int64").map(owner).astype("string")
+    return frame
 
 
 def _known_area_codes(type_ids: Iterable[int], settings: Settings) -> set[str]:
     codes = {catalogue.ENGLAND}
-    for type_id in dict.fromkeys(type_ids):
-        codes |= set(_areas_of_type(type_id, settings)["area_code"].dropna())
+    tasks = [(lambda t=t: _areas_of_type(t, settings)) for t in dict.fromkeys(type_ids)]
+    for frame in _checked_in_order(settings, *tasks):
+        codes |= set(frame["area_code"].dropna())
     return codes
 
 
@@ -1060,7 +1293,8 @@ def fingertips_data(
     concurrently on ``settings.max_workers`` threads with a progress bar), or
     ``all_data/csv/by_profile_id`` when only ``profile_id`` is given. Arguments are checked
     before any data is downloaded: area codes offline, then area types, indicators, profile and
-    area codes against the API's lookups.
+    area codes against the API's lookups (the lookups run concurrently; when several arguments
+    are wrong, the error is the first in that order).
 
     Parameters
     ----------
@@ -1120,16 +1354,17 @@ def fingertips_data(
             "cw_pophealth.fingertips.indicators().")
     child = _as_type_id(area_type_id, "area_type_id")
     parent = _as_type_id(parent_area_type_id, "parent_area_type_id")
-    _require_area_types([child, parent], settings)
+    checks = [lambda: _require_area_types([child, parent], settings)]
     if profile_id is not None:
-        profiles(profile_id, settings=settings)
+        checks.append(lambda: profiles(profile_id, settings=settings))
     if ids:
-        indicator_metadata(ids, settings=settings)
+        checks.append(lambda: indicator_metadata(ids, settings=settings))
+    _checked_in_order(settings, *checks)
     if codes:
         _require_known_areas(codes, [child, parent], settings)
     plans = _plan_requests(ids, [child], parent, profile_id)
-    table = _download(plans, settings=settings, include_categories=include_categories,
-                      progress=progress)
+    table = _tidy(_download(plans, settings=settings, progress=progress), settings=settings,
+                  include_categories=include_categories)
     if codes:
         table = table.loc[table["area_code"].isin(codes)]
     if table.empty:
@@ -1143,13 +1378,17 @@ def pull(
     area_type_ids=None,
     settings: Settings | None = None,
     progress: bool = True,
+    per_indicator: bool = True,
 ) -> pd.DataFrame:
     """Pull indicators from the API (or, offline, the raw cache) and write the tidy table.
 
-    For every area type, one ``all_data/csv/by_indicator_id`` request per 100 indicators, all run
-    concurrently; regions are the parent type, so England and regional rows come with the CSV.
-    Rows are de-duplicated (a UA appears under both 501 and 502), validated and written
-    atomically to ``settings.indicators_table``.
+    For every area type, one ``all_data/csv/by_indicator_id`` request per indicator (or, with
+    ``per_indicator=False``, per 100 indicators), all run concurrently on
+    ``settings.max_workers`` threads; regions are the parent type, so England and regional rows
+    come with the CSV. Rows are de-duplicated (a UA appears under both 501 and 502), validated
+    and written atomically to ``settings.indicators_table``, which is stamped with a digest of
+    the inputs. When a pull has the same inputs as the stamp (same response bodies, arguments and
+    code) and the table file is unchanged since, the table is read back instead of rebuilt.
 
     Parameters
     ----------
@@ -1163,6 +1402,13 @@ def pull(
         ``settings.offline`` serves everything from ``data/raw`` (no network).
     progress : bool, default True
         Show a progress bar.
+    per_indicator : bool, default True
+        One request per indicator and area type. The API builds each CSV server-side in time
+        that grows with the indicators asked for, so small requests run in parallel finish
+        sooner (with enough ``settings.max_workers``). ``False`` batches up to 100 ids per
+        request: fewer requests, better when the server's time is mostly per request. The raw
+        cache is keyed by request, so an offline pull needs the same setting as the online
+        pull that filled the cache.
 
     Returns
     -------
@@ -1191,28 +1437,62 @@ def pull(
     type_ids = [_as_type_id(t, "area_type_ids") for t in (_as_list(area_type_ids) or default_types)]
     type_ids = list(dict.fromkeys(type_ids))
     parent = catalogue.AREA_TYPE_REGION
-    names = _require_area_types([*type_ids, parent], settings)
-    indicator_metadata(ids, settings=settings)
+    names, _ = _checked_in_order(settings,
+                                 lambda: _require_area_types([*type_ids, parent], settings),
+                                 lambda: indicator_metadata(ids, settings=settings))
     if codes:
         _require_known_areas(codes, [*type_ids, parent], settings)
     logger.info("Pulling %d indicator(s) for area type(s) %s%s", len(ids),
                 ", ".join(f"{t} ({names[t]})" for t in type_ids),
                 " from the offline cache" if settings.offline else "")
-    plans = _plan_requests(ids, type_ids, parent, None)
-    table = _download(plans, settings=settings, include_categories=False, progress=progress)
-    if codes:
-        table = table.loc[table["area_code"].isin(codes)]
-    if table.empty:
-        raise _no_data_error(ids, type_ids, codes, None, settings)
-    empty = [i for i in ids if i not in set(table["indicator_id"].dropna().astype(int))]
+    plans = _plan_requests(ids, type_ids, parent, None, per_indicator=per_indicator)
+    bodies = _download(plans, settings=settings, progress=progress)
+    inputs = digest_of({
+        "kind": "fingertips pull", "code": _code_fingerprint(), "indicators": ids,
+        "area_types": type_ids, "parent_area_type": parent, "area_codes": codes,
+        "responses": [[b.url, b.sha256] for b in bodies],
+    })
+    table = _read_if_current(settings.indicators_table, inputs)
+    if table is None:
+        table = _tidy(bodies, settings=settings, include_categories=False)
+        if codes:
+            table = table.loc[table["area_code"].isin(codes)]
+        if table.empty:
+            raise _no_data_error(ids, type_ids, codes, None, settings)
+        table = transforms.deduplicate_sources(table, [API_SOURCE_LABEL])
+        table = schema.validate_tidy(table, where="the pulled Fingertips data")
+        schema.write_tidy(table, settings.indicators_table)
+        try:
+            write_table_stamp(settings.indicators_table, inputs)
+        except OSError as exc:
+            logger.warning("Could not stamp %s (%s); the next pull will rebuild it",
+                           settings.indicators_table, exc)
+        action = "Pulled"
+    else:
+        # The stamped table was built by this code from exactly these bodies, so they have
+        # been validated: cache any that were fetched online.
+        _commit(bodies, settings)
+        action = "Unchanged inputs: read back"
+    present = set(table["indicator_id"].dropna().astype(int))
+    empty = [i for i in ids if i not in present]
     if empty:
         logger.warning("No rows for indicator(s) %s at area type(s) %s; see "
                        "available_data(indicator_id=...) for the area types that have data",
                        empty, type_ids)
-    table = transforms.deduplicate_sources(table, [API_SOURCE_LABEL])
-    table = schema.validate_tidy(table, where="the pulled Fingertips data")
-    schema.write_tidy(table, settings.indicators_table)
-    logger.info("Pulled %d rows (%d indicators, %d areas) into %s", len(table),
+    logger.info("%s %d rows (%d indicators, %d areas) into %s", action, len(table),
                 table["indicator_id"].nunique(), table["area_code"].nunique(),
                 settings.indicators_table)
     return table
+
+
+def _read_if_current(path: Path, inputs_digest: str) -> pd.DataFrame | None:
+    """The table at ``path`` if it was stamped as built from ``inputs_digest`` and has not
+    changed since (validated on read), else ``None``."""
+    data = read_stamped_table(path, inputs_digest)
+    if data is None:
+        return None
+    try:
+        return schema.validate_tidy(pd.read_parquet(io.BytesIO(data)), where=path)
+    except (CwPopHealthError, OSError, ValueError) as exc:
+        logger.info("Rebuilding %s: it could not be read back (%s)", path, exc)
+        return None
