@@ -1,0 +1,630 @@
+#!/usr/bin/env python
+"""Measure cw-pophealth's speed and print the figures (``make bench``).
+
+Three benchmarks (``--only`` picks one; see ``benchmarks/README.md`` for what each measures and
+the server model):
+
+pull
+    A cold pull of the core indicators for counties & UAs (502) and districts & UAs (501) by
+    ``cw_pophealth.fingertips.pull`` and by ``fingertips_py`` (PyPI, used as a black box with its
+    base URL pointed at the same fake server), at zero server latency and at modelled API
+    latencies; the ratio of the two; and warm (offline, cached) pulls.
+reports
+    ``cw-pophealth reports``: a full refresh of every notebook, then a re-run with nothing
+    changed; wall time, CPU time (how many cores were busy) and peak memory.
+scale
+    The pull and an ``area_profile`` report per upper-tier area (papermill fan-out) for 1, N/4,
+    N/2 and N areas: time per area and how it grows.
+
+The fake Fingertips server (``tests/fake_fingertips.py``, serving the real extracts in the API's
+CSV format) runs in its own process so that it does not share a GIL with the client being
+timed, and every timed pull runs in a fresh Python process. Results are printed as tables and
+saved as JSON under ``benchmarks/results/`` (git-ignored).
+
+Usage::
+
+    python benchmarks/run_benchmarks.py              # everything (several minutes)
+    python benchmarks/run_benchmarks.py --quick      # fewer repeats, smaller fan-out
+    python benchmarks/run_benchmarks.py --only pull
+    python benchmarks/run_benchmarks.py --only scale --all   # all 153 upper-tier areas
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import logging
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TESTS_DIR = ROOT / "tests"
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+PY = sys.executable
+SCRIPT = str(Path(__file__).resolve())
+
+AREA_TYPES = (502, 501)  # counties & UAs, districts & UAs: what `cw-pophealth pull` defaults to
+PARENT_AREA_TYPE = 6  # regions, as pull() asks for
+WARM_TARGET = 0.2
+RATIO_TARGET = 5.0
+NO_CHANGE_TARGET = 3.0
+COVENTRY_WARWICKSHIRE = ("E08000026", "E10000031")
+
+
+@dataclass(frozen=True)
+class LatencyModel:
+    """What the fake server waits before answering one request (see benchmarks/README.md)."""
+
+    name: str
+    fixed: float  # seconds per request
+    per_indicator: float  # further seconds per indicator in an all_data request
+    note: str
+
+    def describe(self) -> str:
+        if not self.fixed and not self.per_indicator:
+            return "no server time (CPU and loopback only)"
+        return f"{self.fixed:g} s/request + {self.per_indicator:g} s/indicator"
+
+
+MODELS = {
+    "zero": LatencyModel("zero", 0.0, 0.0, "loopback, no server time: pure client CPU"),
+    "api": LatencyModel("api", 0.3, 0.5, "modelled API: fixed cost per request plus CSV "
+                        "generation per indicator (assumed, not measured on the live API)"),
+    "fixed": LatencyModel("fixed", 0.5, 0.0, "sensitivity: all server time is per request, "
+                          "none per indicator (worst case for splitting requests)"),
+}
+
+
+# =============================================================================================
+# Child processes: the fake server, one timed pull, one measured command
+# =============================================================================================
+def _quiet() -> None:
+    logging.disable(logging.CRITICAL)
+    os.environ.setdefault("TQDM_DISABLE", "1")
+
+
+def serve() -> None:
+    """``--_serve``: run the fake API; print its URL; obey JSON commands on stdin until EOF."""
+    _quiet()
+    sys.path.insert(0, str(TESTS_DIR))
+    from cw_pophealth.config import get_settings
+    from fake_fingertips import FakeFingertips
+
+    fake = FakeFingertips(settings=get_settings()).start()
+    print(json.dumps({"url": fake.url}), flush=True)
+    for line in sys.stdin:
+        command = json.loads(line)
+        if "latency" in command:
+            fake.latency = float(command["latency"])
+            fake.latency_per_indicator = float(command.get("latency_per_indicator", 0.0))
+        if command.get("reset"):
+            fake.reset()
+        print(json.dumps({"ok": True, "requests": len(fake.requests)}), flush=True)
+    fake.stop()
+
+
+class FakeServer:
+    """The fake Fingertips API in a child process (``--_serve``)."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen([PY, SCRIPT, "--_serve"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("the fake Fingertips server did not start")
+        self.url = json.loads(line)["url"]
+
+    def command(self, **cmd) -> dict:
+        self.proc.stdin.write(json.dumps(cmd) + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
+
+    def set_model(self, model: LatencyModel) -> None:
+        self.command(latency=model.fixed, latency_per_indicator=model.per_indicator)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def __enter__(self) -> FakeServer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _core_ids() -> list[int]:
+    from cw_pophealth import catalogue
+
+    return [spec.indicator_id for spec in catalogue.CORE_INDICATORS]
+
+
+def worker(spec: dict) -> dict:
+    """``--_worker SPEC``: one timed operation in a fresh process; returns its figures.
+
+    ``op``: ``ours`` (a cold pull into a new data folder, then ``warm`` offline pulls and
+    ``refresh`` online pulls of unchanged data), ``theirs`` (fingertips_py, one call per area
+    type, as that library works), or ``warm`` (offline pulls from an existing ``data_dir``).
+    """
+    _quiet()
+    import pandas as pd  # noqa: F401 - imported before timing, as both clients need it
+
+    ids = _core_ids()
+    url = spec["url"]
+    out: dict = {"op": spec["op"]}
+    if spec["op"] in ("ours", "warm"):
+        from cw_pophealth import fingertips
+        from cw_pophealth.config import get_settings
+
+        data_dir = Path(spec.get("data_dir") or tempfile.mkdtemp(prefix="cwph-bench-data-"))
+        settings = get_settings(api_base_url=url, data_dir=data_dir, offline=False,
+                                max_workers=int(spec.get("workers") or get_settings().max_workers))
+        kwargs = dict(indicators=ids, area_type_ids=list(AREA_TYPES),
+                      area_codes=spec.get("area_codes"), progress=False,
+                      per_indicator=spec.get("per_indicator", True))
+        if spec["op"] == "ours":
+            started = time.perf_counter()
+            table = fingertips.pull(settings=settings, **kwargs)
+            out["seconds"] = time.perf_counter() - started
+            out["rows"] = len(table)
+        for _ in range(int(spec.get("warm", 0))):
+            started = time.perf_counter()
+            table = fingertips.pull(settings=settings.with_(offline=True), **kwargs)
+            out.setdefault("warm", []).append(time.perf_counter() - started)
+            out["rows"] = len(table)
+        for _ in range(int(spec.get("refresh", 0))):
+            started = time.perf_counter()
+            fingertips.pull(settings=settings, **kwargs)
+            out.setdefault("refresh", []).append(time.perf_counter() - started)
+        out["data_dir"] = str(data_dir)
+        if not spec.get("keep"):
+            shutil.rmtree(data_dir, ignore_errors=True)
+    elif spec["op"] == "theirs":
+        import fingertips_py
+        import fingertips_py.api_calls
+        import fingertips_py.retrieve_data
+
+        # fingertips_py reads its module-level base_url; point both modules at the fake.
+        fingertips_py.retrieve_data.base_url = url
+        fingertips_py.api_calls.base_url = url
+        started = time.perf_counter()
+        frames = [fingertips_py.get_data_by_indicator_ids(
+            ids, t, parent_area_type_id=PARENT_AREA_TYPE) for t in AREA_TYPES]
+        out["seconds"] = time.perf_counter() - started
+        raw = pd.concat(frames, ignore_index=True)
+        out["raw_rows"] = len(raw)
+        # The same observations as ours: headline rows (no category), one per observation
+        # (a UA, England and the regions appear in both the 502 and the 501 CSV).
+        key = ["Indicator ID", "Area Code", "Sex", "Age", "Category Type", "Category",
+               "Time period"]
+        headline = raw.loc[raw["Category Type"].isna()]
+        out["rows"] = int(len(headline.drop_duplicates(key)))
+    else:
+        raise ValueError(f"unknown op {spec['op']!r}")
+    out["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def run_worker(**spec) -> dict:
+    proc = subprocess.run([PY, SCRIPT, "--_worker", json.dumps(spec)], capture_output=True,
+                          text=True, cwd=ROOT)
+    if proc.returncode != 0:
+        raise RuntimeError(f"worker {spec['op']} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def measure(argv: list[str], env: dict) -> dict:
+    """``--_measure -- CMD``: run CMD; its wall time, CPU time and peak memory.
+
+    ``max_rss_mb`` is the largest single process (``getrusage(RUSAGE_CHILDREN)`` in this
+    otherwise idle process, so it covers only CMD and its descendants); ``tree_peak_mb`` is the
+    peak of the summed RSS of CMD's process tree, sampled every 50 ms with psutil when it is
+    installed (parallel notebooks are separate processes, so the sum is what the machine needs).
+    """
+    try:
+        import psutil
+    except ImportError:  # pragma: no cover - psutil ships with jupyter
+        psutil = None
+    peak = 0
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        if psutil is None:
+            return
+        try:
+            root = psutil.Process(proc.pid)
+        except psutil.Error:
+            return
+        while not done.is_set():
+            total = 0
+            try:
+                for p in [root, *root.children(recursive=True)]:
+                    try:
+                        total += p.memory_info().rss
+                    except psutil.Error:
+                        pass
+            except psutil.Error:
+                pass
+            peak = max(peak, total)
+            done.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    output, _ = proc.communicate()
+    wall = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"argv": argv, "returncode": proc.returncode, "wall": wall,
+            "cpu": usage.ru_utime + usage.ru_stime, "max_rss_mb": usage.ru_maxrss / 1024,
+            "tree_peak_mb": peak / 2**20 if psutil is not None else None,
+            "output_tail": output[-4000:]}
+
+
+def run_measured(argv: list[str], env: dict) -> dict:
+    """Run :func:`measure` in a fresh child so RUSAGE_CHILDREN covers only ``argv``."""
+    proc = subprocess.run([PY, SCRIPT, "--_measure", json.dumps({"argv": argv, "env": env})],
+                          capture_output=True, text=True, cwd=ROOT)
+    if proc.returncode != 0:
+        raise RuntimeError(f"measuring {argv} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# =============================================================================================
+# Benchmarks
+# =============================================================================================
+def _median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def _yes(ok: bool) -> str:
+    return "yes" if ok else "NO"
+
+
+def _print_table(title: str, header: list[str], rows: list[list], note: str = "") -> None:
+    cells = [[str(c) for c in header]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    print(f"\n{title}")
+    print("  " + "  ".join(h.ljust(w) for h, w in zip(cells[0], widths, strict=True)))
+    print("  " + "  ".join("-" * w for w in widths))
+    for row in cells[1:]:
+        print("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+    if note:
+        print("  " + note.replace("\n", "\n  "))
+
+
+def bench_pull(args, server: FakeServer) -> dict:
+    from cw_pophealth.config import get_settings
+
+    default_workers = get_settings().max_workers
+    workers = sorted({default_workers, *args.workers})
+    models = [MODELS[m] for m in args.models]
+    repeat = args.repeat
+    print(f"\n== pull: core indicators ({len(_core_ids())} ids) x area types {AREA_TYPES}, "
+          f"parent type {PARENT_AREA_TYPE}; median of {repeat} cold run(s), each in a fresh "
+          "process with an empty cache", flush=True)
+    # Fill the fake's own response cache (it renders each CSV once) for both clients' requests,
+    # so that no timed run pays for the fake's first rendering.
+    server.set_model(MODELS["zero"])
+    run_worker(op="ours", url=server.url)
+    run_worker(op="ours", url=server.url, per_indicator=False)
+    run_worker(op="theirs", url=server.url)
+
+    results: dict = {"models": [], "default_workers": default_workers}
+    table_rows = []
+    for model in models:
+        server.set_model(model)
+        entry: dict = {"model": asdict(model), "theirs": [], "ours": {}}
+        configs = [("per-indicator", w, True) for w in workers]
+        configs.append(("batched", default_workers, False))
+        runs: dict = {c: [] for c in configs}
+        for _ in range(repeat):
+            entry["theirs"].append(run_worker(op="theirs", url=server.url))
+            for config in configs:
+                runs[config].append(run_worker(op="ours", url=server.url, workers=config[1],
+                                               per_indicator=config[2]))
+        theirs = _median([r["seconds"] for r in entry["theirs"]])
+        theirs_rows = entry["theirs"][0]["rows"]
+        table_rows.append([model.name, model.describe(), "fingertips_py 0.4.3", "1 (sequential)",
+                           f"{theirs:.3f}", "1.0x", theirs_rows, "-"])
+        for (split, w, _), rs in runs.items():
+            ours = _median([r["seconds"] for r in rs])
+            ratio = theirs / ours
+            ok = ratio >= RATIO_TARGET
+            entry["ours"][f"{split}-w{w}"] = {"split": split, "workers": w, "runs": rs,
+                                              "median": ours, "ratio": ratio,
+                                              "rows": rs[0]["rows"],
+                                              "rows_match": rs[0]["rows"] == theirs_rows}
+            label = f"{w}{' (default)' if w == default_workers else ''}"
+            table_rows.append([model.name, "", f"cw_pophealth ({split})", label, f"{ours:.3f}",
+                               f"{ratio:.1f}x", rs[0]["rows"], _yes(ok)])
+        entry["theirs_median"] = theirs
+        results["models"].append(entry)
+    _print_table(
+        "Cold pull (seconds, median) and speed-up over fingertips_py",
+        ["model", "server time", "client", "workers", "cold s", "speed-up", "rows",
+         f">= {RATIO_TARGET:g}x"],
+        table_rows,
+        "rows: observations returned (fingertips_py: headline rows de-duplicated across the "
+        "two area types,\nas cw_pophealth keeps them). cw_pophealth's time includes checking "
+        "the arguments (2 lookup requests),\nvalidating, caching the raw responses and writing "
+        "the Parquet table; fingertips_py returns the raw CSV frames.")
+
+    # Warm: offline from the cache, in the process that pulled (in-process) and in a new one.
+    server.set_model(MODELS["api"])
+    cold = run_worker(op="ours", url=server.url, keep=True, warm=args.warm_repeat,
+                      refresh=2)
+    fresh = run_worker(op="warm", url=server.url, data_dir=cold["data_dir"], warm=1)
+    shutil.rmtree(cold["data_dir"], ignore_errors=True)
+    warm_in = _median(cold["warm"])
+    warm_fresh = fresh["warm"][0]
+    refresh = _median(cold["refresh"])
+    results["warm"] = {"in_process": cold["warm"], "fresh_process": fresh["warm"],
+                       "refresh_unchanged_online": cold["refresh"], "model": "api"}
+    _print_table(
+        "Warm pull (offline, from the cache) and refresh with unchanged data",
+        ["what", "seconds", f"< {WARM_TARGET:g} s"],
+        [["warm, offline, same process (median)", f"{warm_in:.3f}", _yes(warm_in < WARM_TARGET)],
+         ["warm, offline, first pull in a new process", f"{warm_fresh:.3f}",
+          _yes(warm_fresh < WARM_TARGET)],
+         ["online refresh, server data unchanged (api model)", f"{refresh:.3f}", "-"]],
+        "The online refresh still downloads every CSV (paying the server time) but skips "
+        "parsing and rebuilding.")
+    return results
+
+
+def _reports_env(data_dir: Path, reports_dir: Path) -> dict:
+    env = dict(os.environ)
+    env.update({"CW_POPHEALTH_DATA": str(data_dir), "CW_POPHEALTH_REPORTS": str(reports_dir),
+                "MPLBACKEND": "Agg", "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
+    return env
+
+
+def _cli(*args: str) -> list[str]:
+    return [PY, "-m", "cw_pophealth.cli", *args]
+
+
+def _executor_args(args) -> list[str]:
+    return [] if args.executor == "process" else ["--executor", args.executor]
+
+
+def _summary_line(output: str) -> str:
+    """``"4 executed, 0 skipped, 0 failed"`` from the CLI's summary line."""
+    import re
+
+    found = re.findall(r"(\d+) executed, (\d+) skipped.*?(\d+) failed", output)
+    if not found:
+        return "(no summary)"
+    executed, skipped, failed = found[-1]
+    return f"{executed} executed, {skipped} skipped, {failed} failed"
+
+
+def bench_reports(args) -> dict:
+    work = Path(tempfile.mkdtemp(prefix="cwph-bench-reports-"))
+    data_dir, reports_dir = work / "data", work / "reports"
+    env = _reports_env(data_dir, reports_dir)
+    config = str(ROOT / "config" / "reports.yaml")
+    print(f"\n== reports: {config} with --jobs {args.jobs} (data and reports in {work})",
+          flush=True)
+    out: dict = {}
+    try:
+        out["build"] = run_measured(_cli("build"), env)
+        runs = [("full refresh (--force)", _cli("reports", "--config", config, "--jobs",
+                                                str(args.jobs), "--force")),
+                ("re-run, nothing changed", _cli("reports", "--config", config, "--jobs",
+                                                 str(args.jobs)))]
+        make_cmd = ["make", "-s", "reports", f"REPORTS_CONFIG={config}", f"JOBS={args.jobs}"]
+        dry = subprocess.run(["make", "-n", *make_cmd[2:]], capture_output=True, text=True,
+                             cwd=ROOT, env=env)
+        if dry.returncode == 0 and "pip install" not in dry.stdout:
+            runs.append(("`make reports`, nothing changed (incl. `make data`)", make_cmd))
+        rows = []
+        for label, argv in runs:
+            m = run_measured(argv, env)
+            if m["returncode"] != 0:
+                raise RuntimeError(f"{label} failed:\n{m['output_tail']}")
+            m["summary"] = _summary_line(m["output_tail"])
+            out[label] = m
+            target = _yes(m["wall"] < NO_CHANGE_TARGET) if "nothing changed" in label else "-"
+            rows.append([label, f"{m['wall']:.1f}", f"{m['cpu'] / m['wall']:.2f}",
+                         f"{m['max_rss_mb']:.0f}",
+                         f"{m['tree_peak_mb']:.0f}" if m["tree_peak_mb"] else "n/a",
+                         m["summary"], target])
+        build = out["build"]["wall"]
+        rerun = out["re-run, nothing changed"]["wall"]
+        if not any(label.startswith("`make") for label, _ in runs):
+            rows.append(["`make reports`, nothing changed (= build + re-run; not run: "
+                         "make would reinstall .venv)", f"{build + rerun:.1f}", "", "", "", "",
+                         _yes(build + rerun < NO_CHANGE_TARGET)])
+        _print_table(
+            "Reports (wall seconds; cores busy = CPU time / wall time on this "
+            f"{os.cpu_count()}-core machine)",
+            ["run", "wall s", "cores busy", "max RSS MB (1 proc)", "peak MB (all procs)",
+             "notebooks", f"< {NO_CHANGE_TARGET:g} s"],
+            rows,
+            f"`make data` (cw-pophealth build, run by `make reports` every time): {build:.1f} s. "
+            "max RSS: the largest single process;\npeak: the sampled sum over the whole "
+            "process tree (runner, workers, kernels).")
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    return out
+
+
+def _upper_tier_codes() -> list[str]:
+    from cw_pophealth.config import get_settings
+    from cw_pophealth.geography import get_geography
+
+    codes = list(get_geography(get_settings()).upper_tier_areas())
+    first = [c for c in COVENTRY_WARWICKSHIRE if c in codes]
+    return first + [c for c in codes if c not in first]
+
+
+def bench_scale(args, server: FakeServer) -> dict:
+    import yaml
+
+    codes = _upper_tier_codes()
+    n_max = len(codes) if args.all else min(args.areas, len(codes))
+    sizes = sorted({1, max(1, n_max // 4), max(1, n_max // 2), n_max})
+    model = MODELS["api"]
+    server.set_model(model)
+    print(f"\n== scale: pull + area_profile fan-out for {sizes} of {len(codes)} upper-tier "
+          f"areas (server model: {model.describe()}; --jobs {args.jobs}, executor "
+          f"{args.executor})", flush=True)
+    work = Path(tempfile.mkdtemp(prefix="cwph-bench-scale-"))
+    out: dict = {"sizes": sizes, "model": asdict(model), "pull": {}, "reports": {}}
+    try:
+        # The pull: every area comes in the same CSVs (Fingertips returns all areas of a type),
+        # so its time should not depend on how many areas are asked for.
+        for n in sizes:
+            r = run_worker(op="ours", url=server.url, area_codes=codes[:n])
+            out["pull"][n] = r
+        full = run_worker(op="ours", url=server.url, keep=True,
+                          data_dir=str(work / "data"))
+        out["pull"]["all areas"] = full
+        config = work / "scale.yaml"  # its notebooks are found in the project's notebooks/
+        for n in sizes:
+            config.write_text(yaml.safe_dump({"reports": [{
+                "name": "area_profile", "notebook": "area_profile.ipynb",
+                "title": "Area profile",
+                "parameters": {"benchmark_code": "E92000001", "period": "latest"},
+                "fan_out": {"parameter": "area_code", "values": codes[:n]}}]}))
+            env = _reports_env(work / "data", work / f"reports-{n}")
+            m = run_measured(_cli("reports", "--config", str(config), "--jobs", str(args.jobs),
+                                  "--force", *_executor_args(args)), env)
+            if m["returncode"] != 0:
+                raise RuntimeError(f"fan-out of {n} area(s) failed:\n{m['output_tail']}")
+            m["summary"] = _summary_line(m["output_tail"])
+            out["reports"][n] = m
+            shutil.rmtree(work / f"reports-{n}", ignore_errors=True)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    base = out["reports"][sizes[0]]["wall"]
+    rows = []
+    for n in sizes:
+        p = out["pull"][n]["seconds"]
+        r = out["reports"][n]["wall"]
+        rows.append([n, f"{p:.2f}", f"{r:.1f}", f"{r / n:.2f}", f"{(p + r) / n:.2f}",
+                     f"{r / base:.1f}x", f"{out['reports'][n]['cpu'] / r:.2f}",
+                     f"{out['reports'][n]['tree_peak_mb'] or 0:.0f}"])
+    if len(sizes) > 1:
+        marginal = (out["reports"][sizes[-1]]["wall"] - base) / (sizes[-1] - sizes[0])
+        out["marginal_seconds_per_area"] = marginal
+        note = (f"Each further area adds {marginal:.2f} s of report time "
+                f"(from {sizes[0]} to {sizes[-1]} areas). The pull of all areas took "
+                f"{out['pull']['all areas']['seconds']:.2f} s.")
+    else:
+        note = ""
+    _print_table("Scale: pull (filtered to n areas) and area_profile fan-out (seconds)",
+                 ["areas", "pull s", "reports s", "reports s/area", "(pull+reports)/area",
+                  "reports vs 1 area", "cores busy", "peak MB"], rows, note)
+    return out
+
+
+# =============================================================================================
+# Main
+# =============================================================================================
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="one repeat, fewer worker counts, 4 areas, no sensitivity model")
+    parser.add_argument("--only", choices=["pull", "reports", "scale"], action="append",
+                        help="run only this benchmark (repeatable)")
+    parser.add_argument("--areas", type=int, default=8,
+                        help="upper-tier areas in the scale fan-out (default 8)")
+    parser.add_argument("--all", action="store_true",
+                        help="scale over all 153 upper-tier areas (about 10 minutes on 2 cores)")
+    parser.add_argument("--repeat", type=int, default=3, help="cold runs per configuration")
+    parser.add_argument("--workers", default="8,16",
+                        help="max_workers values to try besides the default (comma-separated)")
+    parser.add_argument("--jobs", type=int, default=2, help="notebooks run at once")
+    parser.add_argument("--executor", choices=["process", "dask"], default="process",
+                        help="how the scale fan-out runs its notebooks (dask: a LocalCluster "
+                             "of --jobs workers, or CW_POPHEALTH_DASK_SCHEDULER)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
+    parser.add_argument("--json", type=Path, help="where to save the results JSON")
+    parser.add_argument("--_serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--_worker", help=argparse.SUPPRESS)
+    parser.add_argument("--_measure", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    args.workers = [int(w) for w in str(args.workers).split(",") if w.strip()]
+    args.models = ["zero", "api", "fixed"]
+    args.warm_repeat = 5
+    if args.quick:
+        args.repeat = 1
+        args.workers = [16]
+        args.areas = min(args.areas, 4)
+        args.models = ["zero", "api"]
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args._serve:
+        serve()
+        return 0
+    if args._worker:
+        print(json.dumps(worker(json.loads(args._worker))))
+        return 0
+    if args._measure:
+        spec = json.loads(args._measure)
+        print(json.dumps(measure(spec["argv"], spec["env"])))
+        return 0
+    only = args.only or ["pull", "reports", "scale"]
+    from cw_pophealth import __version__
+
+    started = time.perf_counter()
+    results: dict = {
+        "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                    "python": platform.python_version()},
+        "cw_pophealth": __version__, "args": {k: v for k, v in vars(args).items()
+                                             if not k.startswith("_") and k != "json"},
+    }
+    results["machine"]["load_average_at_start"] = os.getloadavg()
+    print(f"cw-pophealth {__version__} benchmarks, {results['date']}, {os.cpu_count()} CPU(s), "
+          f"Python {platform.python_version()}, load average "
+          f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    used = set(args.models if "pull" in only else []) | ({"api"} if "scale" in only else set())
+    for name in ("zero", "api", "fixed"):
+        if name in used:
+            print(f"  server model {name!r}: {MODELS[name].describe()} - {MODELS[name].note}")
+    if "pull" in only or "scale" in only:
+        with FakeServer() as server:
+            if "pull" in only:
+                results["pull"] = bench_pull(args, server)
+            if "scale" in only:
+                results["scale"] = bench_scale(args, server)
+    if "reports" in only:
+        results["reports"] = bench_reports(args)
+    results["seconds"] = time.perf_counter() - started
+    path = args.json or RESULTS_DIR / f"bench-{_dt.datetime.now():%Y%m%d-%H%M%S}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2, default=str))
+    print(f"\nDone in {results['seconds']:.0f} s; results saved to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
