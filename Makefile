@@ -66,5 +66,6 @@ lab: $(STAMP) ## Open JupyterLab on the notebooks
 
 .PHONY: clean
 clean: ## Remove build products (data/processed, reports) but keep the raw cache
-	rm -rf data/processed/*.parquet reports/*/ reports/index.html reports/.state reports/.staging \
+	rm -rf data/processed/*.parquet data/processed/cache data/processed/.indicators.parquet.inputs.json \
+		reports/*/ reports/index.html reports/.state reports/.staging \
 		reports/.failed reports/.trash
