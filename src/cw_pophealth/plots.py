@@ -574,6 +574,21 @@ def window_of_need_trend_figure(won_all: pd.DataFrame, *, sexes: Sequence[str] |
 # ---------------------------------------------------------------------------------------------
 # Compare areas (benchmark bars) and trends
 # ---------------------------------------------------------------------------------------------
+def _one_indicator_and_sex(data: pd.DataFrame, indicator, sex, *, what: str,
+                           figure_function: str) -> pd.DataFrame:
+    """Rows of one indicator and one sex (rows without a sex are kept), or a clear ValueError."""
+    if indicator is not None:
+        data = data.loc[data["indicator_id"] == catalogue.indicator_spec(indicator).indicator_id]
+    if data["indicator_id"].nunique() > 1:
+        raise ValueError(f"{what} holds several indicators: pass indicator=... or use "
+                         f"{figure_function}.")
+    if sex is not None:
+        return data.loc[data["sex"].isna() | (data["sex"] == sex)]
+    if data["sex"].dropna().nunique() > 1:
+        raise ValueError(f"{what} holds several sexes for this indicator: pass sex=...")
+    return data
+
+
 def benchmark_bars(bench: pd.DataFrame, *, indicator=None, sex: str | None = None,
                    ax: Axes | None = None, palette=None, title: str | None = None,
                    footer: bool = True, show_legend: bool = True) -> Axes:
@@ -602,18 +617,8 @@ def benchmark_bars(bench: pd.DataFrame, *, indicator=None, sex: str | None = Non
     -------
     matplotlib.axes.Axes
     """
-    data = bench
-    if indicator is not None:
-        spec = catalogue.indicator_spec(indicator)
-        data = data.loc[data["indicator_id"] == spec.indicator_id]
-    if data["indicator_id"].nunique() > 1:
-        raise ValueError("bench holds several indicators: pass indicator=... or use "
-                         "benchmark_figure.")
-    if sex is not None:
-        data = data.loc[data["sex"].isna() | (data["sex"] == sex)]
-    elif data["sex"].dropna().nunique() > 1:
-        raise ValueError("bench holds several sexes for this indicator: pass sex=...")
-    data = data.reset_index(drop=True)
+    data = _one_indicator_and_sex(bench, indicator, sex, what="bench",
+                                  figure_function="benchmark_figure").reset_index(drop=True)
     colours = comparison_colours(palette)
     fig, ax, created = _new_axes(ax, (8, 0.42 * max(len(data), 3) + 2.4))
     name = str(data["indicator_name"].iloc[0]) if len(data) else "Indicator"
@@ -783,16 +788,8 @@ def trend_lines(trend: pd.DataFrame, *, indicator=None, sex: str | None = None,
     -------
     matplotlib.axes.Axes
     """
-    data = trend
-    if indicator is not None:
-        data = data.loc[data["indicator_id"] == catalogue.indicator_spec(indicator).indicator_id]
-    if data["indicator_id"].nunique() > 1:
-        raise ValueError("trend holds several indicators: pass indicator=... or use "
-                         "trend_figure.")
-    if sex is not None:
-        data = data.loc[data["sex"].isna() | (data["sex"] == sex)]
-    elif data["sex"].dropna().nunique() > 1:
-        raise ValueError("trend holds several sexes for this indicator: pass sex=...")
+    data = _one_indicator_and_sex(trend, indicator, sex, what="trend",
+                                  figure_function="trend_figure")
     colours = comparison_colours(palette)
     fig, ax, created = _new_axes(ax, (9, 5))
     valued = data.dropna(subset=["value"])
