@@ -363,6 +363,20 @@ class ResponseCache:
 # =============================================================================================
 # Derived caches: rebuildable speed-ups computed from raw bodies
 # =============================================================================================
+def package_source_sha256() -> str:
+    """SHA-256 over this package's ``.py`` files (relative names and contents).
+
+    Derived outputs (parsed-response frames, report stamps) include it so that a code change
+    rebuilds them.
+    """
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def digest_of(description: Mapping[str, Any]) -> str:
     """sha256 of a JSON-serialisable description (keys sorted): the name of a derived entry.
 

@@ -77,6 +77,7 @@ from cw_pophealth.cache import (
     cache_key,
     digest_of,
     normalise_params,
+    package_source_sha256,
     query_string,
     read_stamped_table,
     write_table_stamp,
@@ -464,14 +465,11 @@ def _indicator_ids_in(parsed: pa.Table | pd.DataFrame) -> list[int]:
 
 @functools.lru_cache(maxsize=1)
 def _code_fingerprint() -> str:
-    """sha256 of the code that turns a CSV body into tidy rows: every source file of this package
-    plus the pandas and pyarrow versions (computed once per process)."""
-    digest = hashlib.sha256(f"{__version__}|{pd.__version__}|{pa.__version__}".encode())
-    package = Path(__file__).resolve().parent
-    for path in sorted(package.glob("*.py")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+    """sha256 of the code that turns a CSV body into tidy rows: this package's source
+    (:func:`cw_pophealth.cache.package_source_sha256`) plus the pandas and pyarrow versions
+    (computed once per process)."""
+    versions = f"{__version__}|{pd.__version__}|{pa.__version__}|{package_source_sha256()}"
+    return hashlib.sha256(versions.encode()).hexdigest()
 
 
 #: ``{column: dtype}`` of the tidy schema, checked on every frame read from the derived cache.

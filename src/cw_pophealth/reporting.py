@@ -53,6 +53,7 @@ import pandas as pd
 import yaml
 
 from cw_pophealth import __version__, catalogue
+from cw_pophealth.cache import package_source_sha256
 from cw_pophealth.config import Settings, get_settings
 from cw_pophealth.errors import ConfigError, CwPopHealthError, ParameterError
 
@@ -518,16 +519,6 @@ def file_sha256(path: str | os.PathLike) -> str:
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
-    return digest.hexdigest()
-
-
-def package_source_sha256() -> str:
-    """SHA-256 over the package's ``.py`` files (names and contents), so code changes re-run."""
-    root = Path(__file__).resolve().parent
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        digest.update(str(path.relative_to(root)).encode())
-        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
