@@ -301,6 +301,16 @@ def _unit_suffix(unit: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # Window of need
 # ---------------------------------------------------------------------------------------------
+def _window_of_need_source(won: pd.DataFrame) -> str:
+    """Source note naming where the LE (90366) and HLE (90362) rows of a window-of-need frame
+    came from."""
+    refs = pd.concat([
+        won.rename(columns={"le_source_ref": "ref", "le_source": "lab"}).assign(iid=90366),
+        won.rename(columns={"hle_source_ref": "ref", "hle_source": "lab"}).assign(iid=90362),
+    ])[["iid", "ref", "lab"]]
+    return source_note(refs, id_column="iid", ref_column="ref", label_column="lab")
+
+
 def window_of_need_bars(won: pd.DataFrame, *, sex: str | None = None, ax: Axes | None = None,
                         title: str | None = None, footer: bool = True,
                         show_legend: bool = True) -> Axes:
@@ -402,11 +412,7 @@ def window_of_need_bars(won: pd.DataFrame, *, sex: str | None = None, ax: Axes |
         ax.legend(handles=_window_of_need_handles(), loc="upper left",
                   bbox_to_anchor=(0.0, -0.1), ncol=2, fontsize=8.5, frameon=False)
     title = title or f"Life expectancy and healthy life expectancy, {sex_label}, {period}"
-    source = source_note(
-        pd.concat([
-            data.rename(columns={"le_source_ref": "ref", "le_source": "lab"}).assign(iid=90366),
-            data.rename(columns={"hle_source_ref": "ref", "hle_source": "lab"}).assign(iid=90362),
-        ])[["iid", "ref", "lab"]], id_column="iid", ref_column="ref", label_column="lab")
+    source = _window_of_need_source(data)
     note = ("Gap = LE minus HLE; valid only when both come from the same ONS release "
             "(LE: Fingertips 90366, HLE: ONS/Fingertips 90362)")
     _finish(fig, ax, title=title, source=source, period=period, note=note, footer=footer,
@@ -537,11 +543,7 @@ def window_of_need_trend(won_all: pd.DataFrame, *, sex: str | None = None,
                 transform=ax.transAxes, ha="center", va="center", color=MISSING_TEXT_COLOUR)
     period = f"{periods[0]} to {periods[-1]}" if periods else "no data"
     title = title or f"Years lived in not-good health over time, {sex_label}"
-    source = source_note(
-        pd.concat([
-            data.rename(columns={"le_source_ref": "ref", "le_source": "lab"}).assign(iid=90366),
-            data.rename(columns={"hle_source_ref": "ref", "hle_source": "lab"}).assign(iid=90362),
-        ])[["iid", "ref", "lab"]], id_column="iid", ref_column="ref", label_column="lab")
+    source = _window_of_need_source(data)
     _finish(fig, ax, title=title, source=source, period=period,
             note="Gap = LE minus HLE for the same 3-year period; shading = approximate, "
                  "conservative 95% interval where both CIs exist"
