@@ -184,7 +184,9 @@ class TestAtomicWrites:
         put(store)
         assert len(list(store.root.rglob("*.body-*"))) == 1
 
-    def test_failure_writing_the_sidecar_keeps_the_previous_entry(self, store, monkeypatch):
+    @pytest.fixture
+    def failed_second_put(self, store, monkeypatch):
+        """A good entry, then a second put whose sidecar write fails ("disk full")."""
         put(store)
         real_replace = cache_mod.os.replace
 
@@ -197,20 +199,13 @@ class TestAtomicWrites:
         with pytest.raises(OSError):
             put(store, body=b"new body")
         monkeypatch.setattr(cache_mod.os, "replace", real_replace)
-        assert store.get(ENDPOINT, PARAMS).body == BODY
+        return store
 
-    def test_failure_writing_the_sidecar_leaves_no_temporary_files(self, store, monkeypatch):
-        put(store)
-        real_replace = cache_mod.os.replace
+    def test_failure_writing_the_sidecar_keeps_the_previous_entry(self, failed_second_put):
+        assert failed_second_put.get(ENDPOINT, PARAMS).body == BODY
 
-        def failing_replace(src, dst):
-            if str(dst).endswith(".meta.json"):
-                raise OSError("disk full")
-            return real_replace(src, dst)
-
-        monkeypatch.setattr(cache_mod.os, "replace", failing_replace)
-        with pytest.raises(OSError):
-            put(store, body=b"new body")
+    def test_failure_writing_the_sidecar_leaves_no_temporary_files(self, failed_second_put):
+        store = failed_second_put
         assert not [p for p in store.root.rglob("*") if p.name.endswith(".tmp")]
 
     def test_failure_writing_the_body_keeps_sidecar_bytes(self, store, monkeypatch):
