@@ -44,6 +44,24 @@ class TestFingertipsPeriodLabel:
         assert transforms.fingertips_period_label(iso) == label
 
 
+class TestAddPeriodBounds:
+    def test_each_row_gets_the_bounds_of_its_own_label_and_a_missing_label_gets_none(self):
+        frame = pd.DataFrame({"period": pd.array(["2022/23", None, "2021 - 23", "2022/23"],
+                                                 dtype="string")})
+        out = transforms.add_period_bounds(frame)
+        assert out["period_start"].tolist()[::2] == [pd.Timestamp(2022, 4, 1),
+                                                    pd.Timestamp(2021, 1, 1)]
+        assert out["period_end"].tolist()[::2] == [pd.Timestamp(2023, 3, 31),
+                                                  pd.Timestamp(2023, 12, 31)]
+        assert out["period_start"][3] == pd.Timestamp(2022, 4, 1)
+        assert pd.isna(out["period_start"][1]) and pd.isna(out["period_end"][1])
+
+    def test_a_frame_with_no_labels_gets_empty_bounds(self):
+        out = transforms.add_period_bounds(pd.DataFrame({"period": pd.array([], dtype="string")}))
+        assert list(out.columns) == ["period", "period_start", "period_end"]
+        assert out.empty
+
+
 class TestIsRollingPeriod:
     def test_three_year_period_is_rolling(self):
         assert transforms.is_rolling_period("2021 - 23")

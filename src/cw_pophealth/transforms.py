@@ -123,11 +123,15 @@ def fingertips_period_label(iso_period: str) -> str:
 def add_period_bounds(df: pd.DataFrame, label_column: str = "period") -> pd.DataFrame:
     """Return a copy with ``period_start`` and ``period_end`` parsed from ``label_column``."""
     labels = df[label_column].astype("string")
-    bounds = {lab: parse_period(lab) for lab in labels.dropna().unique()}
-    return df.assign(
-        period_start=labels.map(lambda x: bounds[x][0] if x in bounds else pd.NaT),
-        period_end=labels.map(lambda x: bounds[x][1] if x in bounds else pd.NaT),
-    )
+    # Parse each distinct label once; rows take their bounds by position (a missing label gets
+    # position -1, the trailing NaT).
+    distinct = pd.Index(labels.dropna().unique())
+    bounds = [parse_period(lab) for lab in distinct]
+    position = distinct.get_indexer(labels)
+    starts = pd.DatetimeIndex([b[0] for b in bounds] + [pd.NaT])
+    ends = pd.DatetimeIndex([b[1] for b in bounds] + [pd.NaT])
+    return df.assign(period_start=starts[position].to_numpy(),
+                     period_end=ends[position].to_numpy())
 
 
 def is_rolling_period(label: str) -> bool:
