@@ -105,10 +105,14 @@ _MAINTENANCE_PAGE = (
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    """One request the fake received: the path after ``/api/`` and its query parameters."""
+    """One request the fake received: the path after ``/api/`` and its query parameters, when
+    it arrived (``time.monotonic()``) and how many requests were then in progress, itself
+    included."""
 
     endpoint: str
     params: dict
+    arrived: float = field(default=0.0, compare=False)
+    in_flight: int = field(default=1, compare=False)
 
     def __str__(self) -> str:
         query = "&".join(f"{k}={v}" for k, v in sorted(self.params.items()))
@@ -204,6 +208,8 @@ class FakeFingertips:
         self.geography = geography or get_geography(settings)
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
+        self._in_flight = 0
+        self.max_in_flight = 0  # most requests in progress at once since the last reset()
         self._faults: list[_Fault] = []
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -400,6 +406,7 @@ class FakeFingertips:
         with self._lock:
             self._faults.clear()
             self._requests.clear()
+            self.max_in_flight = self._in_flight
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -411,8 +418,16 @@ class FakeFingertips:
         return [r for r in self.requests if r.endpoint.startswith(prefix)]
 
     def _record(self, endpoint: str, params: dict) -> None:
+        """Log a request as it arrives and count it in progress (until :meth:`_done`)."""
         with self._lock:
-            self._requests.append(RecordedRequest(endpoint, dict(params)))
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+            self._requests.append(RecordedRequest(endpoint, dict(params), time.monotonic(),
+                                                  self._in_flight))
+
+    def _done(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
 
     def _take_fault(self, endpoint: str) -> _Fault | None:
         is_csv = endpoint.startswith(_CSV_PATH_PREFIXES)
@@ -623,6 +638,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, body: bytes, content_type: str, headers: dict | None = None,
               *, content_length: int | None = None, close: bool = False) -> None:
+        self._release()
         try:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
@@ -648,6 +664,20 @@ class _Handler(BaseHTTPRequestHandler):
         endpoint = parts.path[len("/api/"):].strip("/")
         params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         fake._record(endpoint, params)
+        self._counted = True
+        try:
+            self._answer(fake, endpoint, params)
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        """The request is no longer in progress (called before its reply is sent, so a client
+        cannot send its next request on this connection before the count drops)."""
+        if getattr(self, "_counted", False):
+            self._counted = False
+            self.server.fake._done()  # type: ignore[attr-defined]
+
+    def _answer(self, fake: FakeFingertips, endpoint: str, params: dict) -> None:
         delay = fake.request_latency(endpoint, params)
         if delay:
             fake._sleep(delay)
