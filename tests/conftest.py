@@ -16,6 +16,8 @@ Fake Fingertips API (used by ``test_fingertips.py`` and ``test_cache.py``)
     back-off so fault tests stay fast.
 ``dead_api_url``
     A base URL on a loopback port with nothing listening (connection refused).
+``fresh_request_throttles`` (autouse)
+    Resets the client's adaptive per-host request caps around every test.
 """
 
 from __future__ import annotations
@@ -28,6 +30,17 @@ import pytest
 
 from cw_pophealth import snapshot
 from cw_pophealth.config import Settings, get_settings
+
+
+@pytest.fixture(autouse=True)
+def fresh_request_throttles():
+    """Each test starts with the client's per-host request caps at their ceiling (a 429 in one
+    test would otherwise slow the next tests that use the same fake server)."""
+    from cw_pophealth import fingertips
+
+    fingertips._throttles.clear()
+    yield
+    fingertips._throttles.clear()
 
 
 @pytest.fixture(scope="session")

@@ -132,6 +132,143 @@ class TestRetries:
             fingertips.profiles(settings=settings.with_(api_base_url=dead_api_url))
 
 
+class TestRequestThrottle:
+    """The adaptive cap on requests in flight to one host (AIMD)."""
+
+    @staticmethod
+    def cut_once(throttle, ceiling=8):
+        with throttle.slot(ceiling) as sent:
+            pass
+        throttle.overloaded(sent)
+
+    def test_the_cap_starts_at_max_workers(self):
+        throttle = fingertips._HostThrottle()
+        with throttle.slot(8):
+            assert throttle.cap == 8
+
+    def test_an_overloaded_answer_halves_the_cap(self):
+        throttle = fingertips._HostThrottle()
+        self.cut_once(throttle)
+        assert throttle.cap == 4
+
+    def test_a_burst_of_overloaded_answers_from_one_round_halves_only_once(self):
+        throttle = fingertips._HostThrottle()
+        with throttle.slot(8) as first, throttle.slot(8) as second, throttle.slot(8) as third:
+            pass
+        for sent in (first, second, third):
+            throttle.overloaded(sent)
+        assert throttle.cap == 4
+
+    def test_requests_sent_after_a_cut_can_cut_again(self):
+        throttle = fingertips._HostThrottle()
+        for _ in range(5):
+            self.cut_once(throttle)
+        assert throttle.cap == 1  # never below one request at a time
+
+    def test_good_answers_raise_the_cap_one_step_per_round(self):
+        throttle = fingertips._HostThrottle()
+        self.cut_once(throttle)
+        self.cut_once(throttle)  # cap 2
+        with throttle.slot(8) as sent:
+            pass
+        caps = []
+        for _ in range(2 + 3 + 4):
+            throttle.good_answer(sent)
+            caps.append(throttle.cap)
+        assert caps == [2, 3, 3, 3, 4, 4, 4, 4, 5]
+
+    def test_good_answers_to_requests_sent_before_the_cut_do_not_raise_it(self):
+        throttle = fingertips._HostThrottle()
+        with throttle.slot(8) as before_cut:
+            pass
+        throttle.overloaded(before_cut)
+        for _ in range(10):
+            throttle.good_answer(before_cut)
+        assert throttle.cap == 4
+
+    def test_the_cap_is_back_at_the_ceiling_after_a_quiet_spell(self, monkeypatch):
+        throttle = fingertips._HostThrottle()
+        self.cut_once(throttle)
+        monkeypatch.setattr(fingertips, "THROTTLE_MEMORY", 0.0)
+        with throttle.slot(8):
+            assert throttle.cap == 8
+
+    def test_no_more_requests_than_the_cap_are_in_flight(self):
+        throttle = fingertips._HostThrottle()
+        self.cut_once(throttle, ceiling=4)  # cap 2
+        inside, peak, lock = [0], [0], threading.Lock()
+
+        def request():
+            with throttle.slot(4):
+                with lock:
+                    inside[0] += 1
+                    peak[0] = max(peak[0], inside[0])
+                time.sleep(0.05)
+                with lock:
+                    inside[0] -= 1
+
+        threads = [threading.Thread(target=request) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert peak[0] == 2
+
+    def test_retry_after_holds_every_new_request_to_the_host(self):
+        throttle = fingertips._HostThrottle()
+        with throttle.slot(4) as sent:
+            pass
+        throttle.overloaded(sent, retry_after=0.3)
+        with throttle.slot(4) as next_sent:
+            pass
+        assert next_sent - sent >= 0.3
+
+    @pytest.fixture
+    def slow_api(self, fake_api):
+        """The fake answering every request after 0.05 s, so that requests overlap."""
+        fake_api.latency = 0.05
+        yield fake_api
+        fake_api.latency = 0.0
+
+    def test_the_server_never_sees_more_requests_than_max_workers(self, settings, slow_api):
+        fingertips.pull(settings=settings.with_(max_workers=3), progress=False)
+        assert slow_api.max_in_flight == 3
+
+    def test_after_a_429_the_other_requests_wait_for_its_retry_after(self, settings, fake_api):
+        fake_api.set_fault("429", times=1, endpoint="all_data", retry_after=1)
+        fingertips.pull([LE, 90362], settings=settings, progress=False)
+        data = data_requests(fake_api)
+        refused = data[0]  # the fault answers the first all_data request that arrives
+        later = [r for r in data[1:] if r.arrived > refused.arrived + 0.2]
+        assert len(data) == 5 and later  # 4 requests + 1 retry
+        assert all(r.arrived >= refused.arrived + 0.95 for r in later)
+
+    def test_a_429_answer_cuts_the_cap_for_that_host(self, settings, fake_api):
+        fake_api.set_fault("429", times=1, retry_after=0)
+        fingertips.profiles(settings=settings.with_(max_workers=4))
+        # Cut from 4 to 2; one good answer since is not yet a round of 2.
+        assert fingertips._throttle_for(fake_api.url).cap == 2
+
+    def test_a_500_answer_cuts_the_cap(self, settings, fake_api):
+        fake_api.set_fault("500", times=1)
+        fingertips.profiles(settings=settings.with_(max_workers=4))
+        assert fingertips._throttle_for(fake_api.url).cap == 2
+
+    def test_a_timeout_cuts_the_cap(self, settings, fake_api):
+        fake_api.set_fault("slow", times=1, delay=1.0)
+        fingertips.profiles(settings=settings.with_(max_workers=4, read_timeout=0.3))
+        assert fingertips._throttle_for(fake_api.url).cap == 2
+
+    def test_good_answers_leave_the_cap_at_the_ceiling(self, settings, fake_api):
+        fingertips.pull([LE], settings=settings.with_(max_workers=4), progress=False)
+        assert fingertips._throttle_for(fake_api.url).cap == 4
+
+    def test_a_404_does_not_cut_the_cap(self, settings, fake_api):
+        with pytest.raises(FingertipsAPIError):
+            fingertips._get_json("no_such_endpoint", None, settings=settings, expect=list)
+        assert fingertips._throttle_for(fake_api.url).cap == settings.max_workers
+
+
 class TestTimeouts:
     def test_slow_response_raises_api_unavailable(self, settings, fake_api):
         fake_api.set_fault("slow", times=5, delay=3)
@@ -575,10 +712,18 @@ class TestFingertipsDataErrors:
         with pytest.raises(UnknownIndicatorError, match="123456"):
             fingertips.fingertips_data([LE, 123456], settings=settings, progress=False)
 
-    def test_unknown_indicator_downloads_no_data(self, settings, fake_api):
+    def test_unknown_indicator_caches_no_data(self, settings, fake_api):
         with pytest.raises(UnknownIndicatorError):
             fingertips.fingertips_data(123456, settings=settings, progress=False)
-        assert data_requests(fake_api) == []
+        assert data_cache_files(settings) == {}
+
+    def test_the_indicator_error_wins_over_a_failing_data_request(self, settings, fake_api):
+        # The data request starts alongside the lookups and fails; the lookup's error says
+        # more about the cause, so it is the one raised.
+        fake_api.set_fault("500", times=50, endpoint="all_data")
+        with pytest.raises(UnknownIndicatorError, match="123456"):
+            fingertips.fingertips_data(123456, settings=settings.with_(retries=0),
+                                       progress=False)
 
     def test_malformed_area_code_raises_before_any_request(self, settings, fake_api):
         with pytest.raises(InvalidAreaCodeError):
@@ -815,16 +960,45 @@ class TestConcurrentLookups:
         with pytest.raises(UnknownAreaTypeError):
             fingertips.pull([123456], area_type_ids=[999], settings=settings, progress=False)
 
-    def test_an_unknown_indicator_still_downloads_no_data(self, settings, fake_api):
-        with pytest.raises(UnknownIndicatorError):
+    def test_an_unknown_indicator_leaves_the_cache_and_the_table_as_they_were(self, settings,
+                                                                               fake_api):
+        fingertips.pull([LE], settings=settings, progress=False)
+        cache_before = data_cache_files(settings)
+        table_before = settings.indicators_table.read_bytes()
+        with pytest.raises(UnknownIndicatorError, match="123456"):
             fingertips.pull([LE, 123456], settings=settings, progress=False)
-        assert data_requests(fake_api) == []
+        assert data_cache_files(settings) == cache_before
+        assert settings.indicators_table.read_bytes() == table_before
 
     def test_unknown_area_codes_are_checked_against_every_type(self, settings, fake_api):
         with pytest.raises(UnknownAreaError, match="E08999999"):
             fingertips.pull([LE], area_codes=[COVENTRY, "E08999999"], settings=settings,
                             progress=False)
-        assert data_requests(fake_api) == []
+        assert data_cache_files(settings) == {}
+        assert not settings.indicators_table.exists()
+
+    def test_data_requests_do_not_wait_for_the_lookups(self, settings, fake_api):
+        # area_types is answered 0.5 s after it arrives; waiting for it first would put every
+        # data request at least 0.5 s after it.
+        fake_api.set_fault("slow", times=1, endpoint="area_types", delay=0.5)
+        fingertips.pull([LE], settings=settings, progress=False)
+        lookup = fake_api.requests_to("area_types")[0]
+        assert [r.arrived < lookup.arrived + 0.5 for r in data_requests(fake_api)] == [True,
+                                                                                      True]
+
+    def test_a_failed_data_request_still_reports_a_bad_argument_first(self, settings,
+                                                                       fake_api):
+        fake_api.set_fault("slow", times=1, endpoint="indicator_metadata", delay=0.3)
+        fake_api.set_fault("500", times=50, endpoint="all_data")
+        with pytest.raises(UnknownIndicatorError, match="123456"):
+            fingertips.pull([LE, 123456], settings=settings.with_(retries=0), progress=False)
+
+    def test_a_failed_data_request_is_raised_when_the_arguments_are_good(self, settings,
+                                                                         fake_api):
+        fake_api.set_fault("500", times=50, endpoint="all_data")
+        with pytest.raises(APIUnavailableError, match="all_data"):
+            fingertips.pull([LE], settings=settings.with_(retries=0), progress=False)
+        assert data_cache_files(settings) == {}
 
 
 class TestDerivedCache:

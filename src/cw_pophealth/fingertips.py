@@ -15,6 +15,10 @@ How requests are made
 * Explicit ``(connect, read)`` timeouts from :class:`~cw_pophealth.config.Settings`.
 * Timeouts, connection errors, broken transfers, HTTP 429 (honouring ``Retry-After``) and 5xx are
   retried ``settings.retries`` times with exponential back-off plus jitter; other 4xx are not.
+* At most ``settings.max_workers`` requests are in flight to a host at once, across all threads.
+  That cap adapts (:class:`_HostThrottle`): a 429, a 5xx or a timeout halves it, a
+  ``Retry-After`` holds every new request to the host until then, and good answers raise it
+  again step by step.
 * A 200 response is checked before it is used *or cached*: HTML pages, empty bodies, invalid
   JSON and truncated CSVs raise :class:`~cw_pophealth.errors.MalformedResponseError`; a changed CSV
   header raises :class:`~cw_pophealth.errors.SchemaDriftError`.
@@ -27,7 +31,11 @@ Speed
 * :func:`pull` asks for each indicator and area type separately (``per_indicator=True``) and runs
   the requests on ``settings.max_workers`` threads over kept-alive connections. The API builds
   each CSV server-side, so its time grows with the indicators in a request: smaller requests in
-  parallel finish sooner. The lookups that check the arguments also run concurrently.
+  parallel finish sooner.
+* The lookups that check the arguments run at the same time as the data requests, not before
+  them (:func:`_checks_then_tasks`): a pull costs one round trip, not two. The data are used,
+  cached and written only once every check has passed, so bad arguments raise the same error
+  as before and leave the cache and the table as they were.
 * CSVs are parsed with pyarrow's multi-threaded reader straight into Arrow tables; the
   responses of one area type are converted to the tidy schema together, once.
 * The validated tidy rows of each area type are kept as Parquet in a derived cache
@@ -54,9 +62,10 @@ import logging
 import queue
 import random
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -217,6 +226,105 @@ def _backoff_delay(settings: Settings, attempt: int) -> float:
     return settings.backoff * (2 ** (attempt - 1)) + random.uniform(0, settings.backoff)
 
 
+#: Seconds without a sign of overload after which a host's request cap is back at the ceiling.
+THROTTLE_MEMORY = 60.0
+
+
+class _HostThrottle:
+    """An adaptive cap on the requests in flight to one host, shared by every thread.
+
+    The cap starts at the ceiling, ``settings.max_workers``. An answer that says the server is
+    overloaded (HTTP 429 or 5xx) or a read/connect timeout halves it, down to one request at a
+    time, and a ``Retry-After`` holds every new request to that host until then. The cap is
+    halved at most once per round of requests: answers to requests sent before the last cut do
+    not cut again, so a burst of 429s from one wave gives one halving, not one per response.
+    Each run of ``cap`` good answers to requests sent since the last cut raises the cap by one,
+    and after :data:`THROTTLE_MEMORY` seconds without trouble it is back at the ceiling. This is
+    additive-increase / multiplicative-decrease, the congestion control of TCP, applied to one
+    API: the client asks for as much as ``max_workers`` allows while the server copes, and backs
+    off as soon as the server says it cannot.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._ceiling = 1
+        self._cap = 1
+        self._in_flight = 0
+        self._streak = 0
+        self._resume_at = 0.0
+        self._last_cut = float("-inf")
+
+    @property
+    def cap(self) -> int:
+        """Requests currently allowed in flight."""
+        with self._cond:
+            return self._cap
+
+    @contextlib.contextmanager
+    def slot(self, ceiling: int):
+        """Wait for a free slot (and any ``Retry-After``); yields the time the slot was taken."""
+        ceiling = max(1, int(ceiling))
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                if ceiling != self._ceiling:
+                    self._ceiling = ceiling
+                    self._cap = min(self._cap, ceiling)
+                if now - self._last_cut > THROTTLE_MEMORY:
+                    self._cap = self._ceiling
+                hold = self._resume_at - now
+                if hold <= 0 and self._in_flight < self._cap:
+                    break
+                self._cond.wait(timeout=hold if hold > 0 else None)
+            self._in_flight += 1
+        try:
+            yield now
+        finally:
+            with self._cond:
+                self._in_flight -= 1
+                self._cond.notify_all()
+
+    def good_answer(self, sent_at: float) -> None:
+        """Count a good answer; each run of ``cap`` of them raises the cap by one.
+
+        Answers to requests sent before the last cut do not count: they say nothing about how
+        the server copes with the new cap.
+        """
+        with self._cond:
+            if self._cap >= self._ceiling or sent_at < self._last_cut:
+                return
+            self._streak += 1
+            if self._streak >= self._cap:
+                self._cap += 1
+                self._streak = 0
+                self._cond.notify_all()
+
+    def overloaded(self, sent_at: float, retry_after: float | None = None) -> None:
+        """The server is overloaded: halve the cap (once per round) and honour ``Retry-After``."""
+        with self._cond:
+            now = time.monotonic()
+            if retry_after:
+                self._resume_at = max(self._resume_at, now + retry_after)
+            if sent_at >= self._last_cut:
+                before = self._cap
+                self._cap = max(1, self._cap // 2)
+                self._streak = 0
+                self._last_cut = now
+                logger.info("The server is overloaded: at most %d request(s) at a time (was %d)",
+                            self._cap, before)
+
+
+_throttles: dict[str, _HostThrottle] = {}
+_throttles_lock = threading.Lock()
+
+
+def _throttle_for(url: str) -> _HostThrottle:
+    """The throttle shared by every request to the host of ``url``."""
+    host = urlsplit(url).netloc.lower()
+    with _throttles_lock:
+        return _throttles.setdefault(host, _HostThrottle())
+
+
 def _snippet(body: bytes, limit: int = 200) -> str:
     text = body[:limit * 2].decode("utf-8", errors="replace")
     title = re.search(r"<title[^>]*>(.*?)</title>", text, re.I | re.S)
@@ -259,15 +367,20 @@ def _http_get(url: str, *, settings: Settings, session: requests.Session | None 
             return _http_get(url, settings=settings, session=borrowed)
     attempts = max(1, int(settings.retries) + 1)
     timeout = (settings.connect_timeout, settings.read_timeout)
+    throttle = _throttle_for(url)
     started = time.monotonic()
     last_cause = "no attempt made"
     truncated = False
     for attempt in range(1, attempts + 1):
         wait_for: float | None = None
-        t0 = time.monotonic()
         try:
-            resp = session.get(url, timeout=timeout, verify=True, allow_redirects=True)
-            body = resp.content
+            with throttle.slot(settings.max_workers) as t0:
+                try:
+                    resp = session.get(url, timeout=timeout, verify=True, allow_redirects=True)
+                    body = resp.content
+                except requests.exceptions.Timeout:
+                    throttle.overloaded(t0)
+                    raise
         except requests.exceptions.SSLError as exc:
             raise FingertipsAPIError(
                 f"TLS certificate verification failed for {url}: {exc}. This client never turns "
@@ -296,6 +409,9 @@ def _http_get(url: str, *, settings: Settings, session: requests.Session | None 
                 truncated = False
                 if status == 429 or status == 503:
                     wait_for = _retry_after_seconds(resp.headers.get("Retry-After"))
+                throttle.overloaded(t0, wait_for if wait_for is not None
+                                    and wait_for <= MAX_RETRY_AFTER else None)
+                if status == 429 or status == 503:
                     if wait_for is not None and wait_for > MAX_RETRY_AFTER:
                         raise APIUnavailableError(
                             f"The Fingertips API answered {url} with {last_cause} and asks "
@@ -316,6 +432,7 @@ def _http_get(url: str, *, settings: Settings, session: requests.Session | None 
                                   f"says {declared}")
                     truncated = True
                 else:
+                    throttle.good_answer(t0)
                     logger.debug("GET %s -> %d (%d bytes, %.2f s)", url, status, len(body),
                                  elapsed)
                     return _Response(url=url, status=status, body=body,
@@ -531,51 +648,99 @@ def _run_parallel(tasks: Sequence[Callable[[], Any]], *, settings: Settings, pro
     A tqdm bar is shown when ``progress`` and there is more than one task. The first error
     cancels the tasks not yet started and is re-raised.
     """
-    if len(tasks) <= 1:
-        return [task() for task in tasks]
-    results: list[Any] = [None] * len(tasks)
-    workers = max(1, min(int(settings.max_workers), len(tasks)))
+    return _checks_then_tasks([], tasks, settings=settings, progress=progress,
+                              description=description)[1]
+
+
+def _checks_then_tasks(checks: Sequence[Callable[[], Any]], tasks: Sequence[Callable[[], Any]],
+                       *, settings: Settings, progress: bool = False,
+                       description: str = "requests") -> tuple[list[Any], list[Any]]:
+    """Run argument checks and the work they guard at the same time; check errors come first.
+
+    Everything is submitted at once to one pool of ``settings.max_workers`` threads, checks
+    first, so the work does not wait a round trip for the lookups that check its arguments.
+    What is guarded is the *use* of the work's results, not its start: results are returned
+    only when every check passed, so callers commit nothing (cache, table) on bad arguments.
+
+    * If a check fails, work not yet started is cancelled and, once the work in flight has
+      ended, the error of the *first* failing check in argument order (not in time) is raised,
+      so the same bad arguments always give the same error.
+    * If a task fails, tasks not yet started are cancelled; the checks still run to the end,
+      and a check error is raised in preference to the task's (it says more about the cause).
+
+    Parameters
+    ----------
+    checks, tasks : sequence of callables
+        Zero-argument callables.
+    settings : Settings
+        ``max_workers`` bounds the threads.
+    progress : bool, default False
+        Show a tqdm bar over ``tasks`` when there is more than one.
+    description : str
+        The bar's label.
+
+    Returns
+    -------
+    tuple of (list, list)
+        The checks' results and the tasks' results, each in the order given.
+    """
+    n = len(checks) + len(tasks)
+    if n <= 1:  # nothing to overlap
+        return [c() for c in checks], [t() for t in tasks]
+    check_results: list[Any] = [None] * len(checks)
+    task_results: list[Any] = [None] * len(tasks)
+    check_errors: dict[int, BaseException] = {}
+    task_error: BaseException | None = None
     # No bar object at all without progress (creating even a disabled one sets up a
     # multiprocessing lock).
     bar = (tqdm(total=len(tasks), desc=description, unit="request", leave=False)
-           if progress else None)
-    executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fingertips")
+           if progress and len(tasks) > 1 else None)
+    executor = ThreadPoolExecutor(max_workers=max(1, min(int(settings.max_workers), n)),
+                                  thread_name_prefix="fingertips")
     try:
-        futures = {executor.submit(task): i for i, task in enumerate(tasks)}
-        pending = set(futures)
+        index: dict[Future, tuple[str, int]] = {}
+        for i, check in enumerate(checks):
+            index[executor.submit(check)] = ("check", i)
+        for i, task in enumerate(tasks):
+            index[executor.submit(task)] = ("task", i)
+        pending = set(index)
         while pending:
-            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
-                results[futures[future]] = future.result()  # re-raises the task's error
-                if bar is not None:
-                    bar.update(1)
+                kind, i = index[future]
+                if future.cancelled():
+                    continue
+                error = future.exception()
+                if kind == "check":
+                    if error is None:
+                        check_results[i] = future.result()
+                    else:
+                        check_errors[i] = error
+                elif error is None:
+                    task_results[i] = future.result()
+                    if bar is not None:
+                        bar.update(1)
+                elif task_error is None:
+                    task_error = error
+                if error is not None:  # stop the work that has not started
+                    for other, (other_kind, _) in index.items():
+                        if other_kind == "task":
+                            other.cancel()
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
         if bar is not None:
             bar.close()
-    return results
+    if check_errors:
+        raise check_errors[min(check_errors)]
+    if task_error is not None:
+        raise task_error
+    return check_results, task_results
 
 
-def _checked_in_order(settings: Settings, *tasks: Callable[[], Any]) -> list[Any]:
-    """Run independent lookups concurrently; return their results in order.
-
-    If any failed, the error of the *first* failing task (in argument order, not in time) is
-    raised, so the same bad arguments always give the same error.
-    """
-    def capture(task: Callable[[], Any]) -> Callable[[], tuple[bool, Any]]:
-        def run() -> tuple[bool, Any]:
-            try:
-                return True, task()
-            except Exception as exc:  # noqa: BLE001 - re-raised below, in task order
-                return False, exc
-        return run
-
-    outcomes = _run_parallel([capture(t) for t in tasks], settings=settings, progress=False,
-                             description="lookups")
-    for ok, value in outcomes:
-        if not ok:
-            raise value
-    return [value for _, value in outcomes]
+def _checked_in_order(settings: Settings, *checks: Callable[[], Any]) -> list[Any]:
+    """Run independent lookups concurrently; return their results in order (the error of the
+    first failing one in argument order, see :func:`_checks_then_tasks`)."""
+    return _checks_then_tasks(checks, [], settings=settings)[0]
 
 
 # =============================================================================================
@@ -1138,17 +1303,21 @@ def _plan_requests(ids: list[int], area_type_ids: Sequence[int], parent_area_typ
     return plans
 
 
-def _download(plans: list[_DataRequest], *, settings: Settings, progress: bool
-              ) -> list[_CsvBody]:
-    """Run the requests concurrently; the checked bodies, in plan order."""
+def _download(plans: list[_DataRequest], *, settings: Settings, progress: bool,
+              checks: Sequence[Callable[[], Any]] = ()) -> tuple[list[Any], list[_CsvBody]]:
+    """Run the argument checks and the requests concurrently (:func:`_checks_then_tasks`).
+
+    Returns the checks' results and the checked bodies, in plan order; nothing is cached here
+    (see :func:`_commit`), so bad arguments leave the cache as it was.
+    """
     started = time.monotonic()
     tasks = [(lambda p=p: p.fetch(settings)) for p in plans]
-    bodies = _run_parallel(tasks, settings=settings, progress=progress,
-                           description="Fingertips data")
+    results, bodies = _checks_then_tasks(checks, tasks, settings=settings, progress=progress,
+                                         description="Fingertips data")
     logger.info("%s %d response(s) (%.1f MB) in %.1f s",
                 "Read" if settings.offline else "Downloaded", len(bodies),
                 sum(len(b.body) for b in bodies) / 1e6, time.monotonic() - started)
-    return bodies
+    return results, bodies
 
 
 def _commit(bodies: Sequence[_CsvBody], settings: Settings) -> None:
@@ -1289,10 +1458,11 @@ def fingertips_data(
 
     Uses ``all_data/csv/by_indicator_id`` (at most 100 ids per request; several requests run
     concurrently on ``settings.max_workers`` threads with a progress bar), or
-    ``all_data/csv/by_profile_id`` when only ``profile_id`` is given. Arguments are checked
-    before any data is downloaded: area codes offline, then area types, indicators, profile and
-    area codes against the API's lookups (the lookups run concurrently; when several arguments
-    are wrong, the error is the first in that order).
+    ``all_data/csv/by_profile_id`` when only ``profile_id`` is given. Area codes are checked
+    offline before any request. Area types, profile, indicators and area codes are then checked
+    against the API's lookups, which run at the same time as the data requests; the data are
+    used and cached only if every check passes. When several arguments are wrong, the error is
+    the first in that order.
 
     Parameters
     ----------
@@ -1357,12 +1527,11 @@ def fingertips_data(
         checks.append(lambda: profiles(profile_id, settings=settings))
     if ids:
         checks.append(lambda: indicator_metadata(ids, settings=settings))
-    _checked_in_order(settings, *checks)
     if codes:
-        _require_known_areas(codes, [child, parent], settings)
+        checks.append(lambda: _require_known_areas(codes, [child, parent], settings))
     plans = _plan_requests(ids, [child], parent, profile_id)
-    table = _tidy(_download(plans, settings=settings, progress=progress), settings=settings,
-                  include_categories=include_categories)
+    _, bodies = _download(plans, settings=settings, progress=progress, checks=checks)
+    table = _tidy(bodies, settings=settings, include_categories=include_categories)
     if codes:
         table = table.loc[table["area_code"].isin(codes)]
     if table.empty:
@@ -1435,16 +1604,16 @@ def pull(
     type_ids = [_as_type_id(t, "area_type_ids") for t in (_as_list(area_type_ids) or default_types)]
     type_ids = list(dict.fromkeys(type_ids))
     parent = catalogue.AREA_TYPE_REGION
-    names, _ = _checked_in_order(settings,
-                                 lambda: _require_area_types([*type_ids, parent], settings),
-                                 lambda: indicator_metadata(ids, settings=settings))
+    checks = [lambda: _require_area_types([*type_ids, parent], settings),
+              lambda: indicator_metadata(ids, settings=settings)]
     if codes:
-        _require_known_areas(codes, [*type_ids, parent], settings)
+        checks.append(lambda: _require_known_areas(codes, [*type_ids, parent], settings))
     logger.info("Pulling %d indicator(s) for area type(s) %s%s", len(ids),
-                ", ".join(f"{t} ({names[t]})" for t in type_ids),
+                ", ".join(str(t) for t in type_ids),
                 " from the offline cache" if settings.offline else "")
     plans = _plan_requests(ids, type_ids, parent, None, per_indicator=per_indicator)
-    bodies = _download(plans, settings=settings, progress=progress)
+    (names, *_), bodies = _download(plans, settings=settings, progress=progress, checks=checks)
+    logger.info("Area types: %s", ", ".join(f"{t} ({names[t]})" for t in type_ids))
     inputs = digest_of({
         "kind": "fingertips pull", "code": _code_fingerprint(), "indicators": ids,
         "area_types": type_ids, "parent_area_type": parent, "area_codes": codes,
