@@ -30,6 +30,25 @@ class TestGetSettings:
         monkeypatch.setenv("CW_POPHEALTH_OFFLINE", text)
         assert config.get_settings().offline is expected
 
+    def test_request_concurrency_can_be_set_by_environment(self, monkeypatch):
+        monkeypatch.setenv("CW_POPHEALTH_MAX_WORKERS", "4")
+        assert config.get_settings().max_workers == 4
+
+    def test_request_concurrency_defaults_to_16(self, monkeypatch):
+        monkeypatch.delenv("CW_POPHEALTH_MAX_WORKERS", raising=False)
+        assert config.get_settings().max_workers == 16
+
+    @pytest.mark.parametrize("text", ["0", "four", "2.5", "-1"])
+    def test_a_bad_concurrency_names_the_variable(self, monkeypatch, text):
+        monkeypatch.setenv("CW_POPHEALTH_MAX_WORKERS", text)
+        with pytest.raises(ConfigError, match=f"CW_POPHEALTH_MAX_WORKERS={text!r}.*whole number"):
+            config.get_settings()
+
+    def test_a_bad_timeout_names_the_variable(self, monkeypatch):
+        monkeypatch.setenv("CW_POPHEALTH_TIMEOUT", "soon")
+        with pytest.raises(ConfigError, match="CW_POPHEALTH_TIMEOUT='soon'"):
+            config.get_settings()
+
     def test_keyword_overrides_win(self):
         assert config.get_settings(offline=True, retries=0).retries == 0
 

@@ -19,6 +19,10 @@ Environment variables
     ``1``/``true`` to serve every API call from the raw cache and never touch the network.
 ``CW_POPHEALTH_TIMEOUT``
     Read timeout in seconds for one HTTP request (default 60).
+``CW_POPHEALTH_MAX_WORKERS``
+    Most requests in flight to the API at once (default 16). The client halves this on its own
+    when the server answers 429/5xx or times out (see :mod:`cw_pophealth.fingertips`); set a
+    lower number to be gentler still.
 """
 
 from __future__ import annotations
@@ -49,6 +53,30 @@ PROJECT_ROOT = _find_project_root()
 
 def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_number(name: str, default: float, kind: type = float, minimum: float = 0) -> float:
+    """A number from the environment variable ``name``, or ``default`` when it is unset.
+
+    Raises
+    ------
+    cw_pophealth.errors.ConfigError
+        If the value is not a ``kind`` of at least ``minimum``; the message names the variable.
+    """
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or value < minimum:
+        from cw_pophealth.errors import ConfigError
+
+        what = "a whole number" if kind is int else "a number"
+        raise ConfigError(f"{name}={text!r} is not valid: use {what} of at least {minimum:g}, "
+                          f"or unset it for the default ({default:g}).")
+    return value
 
 
 def _default_extracts_dir(project_root: Path) -> Path | None:
@@ -87,7 +115,8 @@ class Settings:
     offline : bool
         Serve API calls from the raw cache only.
     max_workers : int
-        Concurrent requests for multi-request pulls.
+        Most requests in flight to the API at once (threads for multi-request pulls, and the
+        ceiling of the client's adaptive per-host cap, which halves on 429/5xx/timeouts).
     """
 
     project_root: Path
@@ -100,7 +129,7 @@ class Settings:
     retries: int = 3
     backoff: float = 0.5
     offline: bool = False
-    max_workers: int = 4
+    max_workers: int = 16
 
     @property
     def raw_dir(self) -> Path:
@@ -181,7 +210,8 @@ def get_settings(**overrides) -> Settings:
         reports_dir=reports_dir.resolve(),
         extracts_dir=_default_extracts_dir(root),
         api_base_url=base_url,
-        read_timeout=float(os.environ.get("CW_POPHEALTH_TIMEOUT", 60.0)),
+        read_timeout=_env_number("CW_POPHEALTH_TIMEOUT", 60.0, float, minimum=0.001),
+        max_workers=int(_env_number("CW_POPHEALTH_MAX_WORKERS", 16, int, minimum=1)),
         offline=_env_flag("CW_POPHEALTH_OFFLINE"),
     )
     return dataclasses.replace(settings, **overrides) if overrides else settings
