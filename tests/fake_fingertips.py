@@ -180,6 +180,10 @@ class FakeFingertips:
         Further seconds per indicator in an ``all_data`` request (for benchmarks): the real API
         builds each CSV server-side, in time that grows with the indicators asked for.
         ``by_indicator_id`` counts its ids; ``by_profile_id`` the profile's indicators.
+    capacity : int, optional
+        Most requests the server will work on at once, like a rate-limited API: a request that
+        arrives while ``capacity`` others are in progress is answered at once with HTTP 429 and
+        ``Retry-After: capacity_retry_after`` (counted in :attr:`refused`). ``None``: no limit.
     geography : AreaLookup, optional
         Areas and relationships; default :func:`cw_pophealth.geography.get_geography`.
     settings : Settings, optional
@@ -194,7 +198,8 @@ class FakeFingertips:
     """
 
     def __init__(self, data: pd.DataFrame | None = None, *, latency: float = 0.0,
-                 latency_per_indicator: float = 0.0, geography: AreaLookup | None = None,
+                 latency_per_indicator: float = 0.0, capacity: int | None = None,
+                 capacity_retry_after: float = 0, geography: AreaLookup | None = None,
                  settings=None):
         from cw_pophealth.config import get_settings
 
@@ -205,6 +210,9 @@ class FakeFingertips:
             data = build_snapshot(settings, write=False)
         self.latency = float(latency)
         self.latency_per_indicator = float(latency_per_indicator)
+        self.capacity = capacity
+        self.capacity_retry_after = capacity_retry_after
+        self.refused = 0  # requests answered 429 for want of capacity since the last reset()
         self.geography = geography or get_geography(settings)
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
@@ -407,6 +415,7 @@ class FakeFingertips:
             self._faults.clear()
             self._requests.clear()
             self.max_in_flight = self._in_flight
+            self.refused = 0
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -417,13 +426,17 @@ class FakeFingertips:
         """Recorded requests whose endpoint starts with ``prefix``."""
         return [r for r in self.requests if r.endpoint.startswith(prefix)]
 
-    def _record(self, endpoint: str, params: dict) -> None:
-        """Log a request as it arrives and count it in progress (until :meth:`_done`)."""
+    def _record(self, endpoint: str, params: dict) -> bool:
+        """Log a request as it arrives and count it in progress (until :meth:`_done`); False
+        when it is over :attr:`capacity` (counted in :attr:`refused`)."""
         with self._lock:
             self._in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self._in_flight)
             self._requests.append(RecordedRequest(endpoint, dict(params), time.monotonic(),
                                                   self._in_flight))
+            over = self.capacity is not None and self._in_flight > self.capacity
+            self.refused += over
+            return not over
 
     def _done(self) -> None:
         with self._lock:
@@ -663,10 +676,14 @@ class _Handler(BaseHTTPRequestHandler):
             return
         endpoint = parts.path[len("/api/"):].strip("/")
         params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-        fake._record(endpoint, params)
+        admitted = fake._record(endpoint, params)
         self._counted = True
         try:
-            self._answer(fake, endpoint, params)
+            if admitted:
+                self._answer(fake, endpoint, params)
+            else:
+                self._send(429, b'{"Message":"Too many requests."}', "application/json",
+                           {"Retry-After": f"{fake.capacity_retry_after:g}"})
         finally:
             self._release()
 

@@ -243,6 +243,23 @@ class TestRequestThrottle:
         assert len(data) == 5 and later  # 4 requests + 1 retry
         assert all(r.arrived >= refused.arrived + 0.95 for r in later)
 
+    @pytest.fixture
+    def busy_api(self, slow_api):
+        """The fake as a rate-limited API: 429 (Retry-After: 0) beyond 4 requests at once."""
+        slow_api.capacity = 4
+        yield slow_api
+        slow_api.capacity = None
+
+    def test_a_pull_on_16_workers_completes_against_a_server_that_takes_only_4(self, settings,
+                                                                               busy_api):
+        # 16 requests in the first round: 12 are refused, the cap drops to 8 and then 4. A
+        # client that kept sending 16 at once would exhaust its retries (measured: it fails
+        # every time) and refuse ~30 requests.
+        table = fingertips.pull(settings=settings.with_(max_workers=16, retries=3),
+                                progress=False)
+        assert not table.empty
+        assert busy_api.refused <= 20
+
     def test_a_429_answer_cuts_the_cap_for_that_host(self, settings, fake_api):
         fake_api.set_fault("429", times=1, retry_after=0)
         fingertips.profiles(settings=settings.with_(max_workers=4))
