@@ -375,12 +375,8 @@ def _http_get(url: str, *, settings: Settings, session: requests.Session | None 
         wait_for: float | None = None
         try:
             with throttle.slot(settings.max_workers) as t0:
-                try:
-                    resp = session.get(url, timeout=timeout, verify=True, allow_redirects=True)
-                    body = resp.content
-                except requests.exceptions.Timeout:
-                    throttle.overloaded(t0)
-                    raise
+                resp = session.get(url, timeout=timeout, verify=True, allow_redirects=True)
+                body = resp.content
         except requests.exceptions.SSLError as exc:
             raise FingertipsAPIError(
                 f"TLS certificate verification failed for {url}: {exc}. This client never turns "
@@ -388,6 +384,7 @@ def _http_get(url: str, *, settings: Settings, session: requests.Session | None 
                 "REQUESTS_CA_BUNDLE to your organisation's CA bundle; otherwise check the system "
                 "clock and CA certificates.", url=url) from exc
         except requests.exceptions.Timeout as exc:
+            throttle.overloaded(t0)
             kind = "connect" if isinstance(exc, requests.exceptions.ConnectTimeout) else "read"
             limit = settings.connect_timeout if kind == "connect" else settings.read_timeout
             last_cause = f"{kind} timeout after {limit:g} s"
@@ -409,14 +406,13 @@ def _http_get(url: str, *, settings: Settings, session: requests.Session | None 
                 truncated = False
                 if status == 429 or status == 503:
                     wait_for = _retry_after_seconds(resp.headers.get("Retry-After"))
-                throttle.overloaded(t0, wait_for if wait_for is not None
-                                    and wait_for <= MAX_RETRY_AFTER else None)
-                if status == 429 or status == 503:
                     if wait_for is not None and wait_for > MAX_RETRY_AFTER:
+                        throttle.overloaded(t0)
                         raise APIUnavailableError(
                             f"The Fingertips API answered {url} with {last_cause} and asks "
                             f"clients to wait {wait_for:.0f} s. Check {STATUS_PAGE}, "
                             f"{_OFFLINE_HINT}.", url=url, status=status)
+                throttle.overloaded(t0, wait_for)
             elif status >= 400:
                 raise FingertipsAPIError(
                     f"The Fingertips API rejected {url} with HTTP {status} {resp.reason or ''} "
