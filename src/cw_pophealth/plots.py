@@ -39,7 +39,7 @@ import logging
 import re
 import textwrap
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -723,6 +723,35 @@ def _explain_panel(ax: Axes, *, bname: str, palette, missing: Sequence[str],
     ax.text(0.0, 0.35, text, transform=ax.transAxes, fontsize=8.5, va="top")
 
 
+def _indicator_panels(frame: pd.DataFrame, *, ncols: int, panel_size: tuple[float, float],
+                      palette, draw: Callable[[pd.DataFrame, Axes, str], object]) -> Figure:
+    """Small multiples: one panel per indicator x sex, drawn by ``draw(rows, ax, label)``.
+
+    The panel after the last one holds the legend, the comparison rule and the indicators with
+    no data at all (:func:`_explain_panel`); any further panels are blank.
+    """
+    keys = list(dict.fromkeys(zip(frame["indicator_id"], frame["sex"].fillna("Persons"),
+                                  strict=True)))
+    nrows, ncols = _grid(len(keys) + 1, ncols)
+    fig, axes = plt.subplots(nrows, ncols,
+                             figsize=(panel_size[0] * ncols, panel_size[1] * nrows),
+                             layout="constrained", squeeze=False)
+    flat = axes.ravel()
+    missing = []
+    for (iid, sex), ax in zip(keys, flat, strict=False):
+        part = frame.loc[(frame["indicator_id"] == iid)
+                         & (frame["sex"].fillna("Persons") == sex)]
+        name = str(part["indicator_name"].iloc[0])
+        draw(part, ax, f"{name} ({iid})" + ("" if sex == "Persons" else f", {sex}"))
+        if part["value"].isna().all():
+            missing.append(f"{name} ({iid})")
+    _explain_panel(flat[len(keys)], bname=_benchmark_name(frame), palette=palette,
+                   missing=missing, labels=_legend_labels(frame))
+    for ax in flat[len(keys) + 1:]:
+        ax.axis("off")
+    return fig
+
+
 def benchmark_figure(bench: pd.DataFrame, *, ncols: int = 2, palette=None,
                      title: str | None = None) -> Figure:
     """Small multiples of :func:`benchmark_bars`, one panel per indicator x sex.
@@ -734,27 +763,12 @@ def benchmark_figure(bench: pd.DataFrame, *, ncols: int = 2, palette=None,
     -------
     matplotlib.figure.Figure
     """
-    keys = list(dict.fromkeys(zip(bench["indicator_id"], bench["sex"].fillna("Persons"),
-                                  strict=True)))
     n_areas = bench["area_code"].nunique()
-    nrows, ncols = _grid(len(keys) + 1, ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(6.4 * ncols, (0.36 * n_areas + 1.6) * nrows),
-                             layout="constrained", squeeze=False)
-    flat = axes.ravel()
-    missing = []
-    for (iid, sex), ax in zip(keys, flat, strict=False):
-        part = bench.loc[(bench["indicator_id"] == iid)
-                         & (bench["sex"].fillna("Persons") == sex)]
-        name = str(part["indicator_name"].iloc[0])
-        label = f"{name} ({iid})" + ("" if sex == "Persons" else f", {sex}")
-        benchmark_bars(part, ax=ax, palette=palette, footer=False, show_legend=False,
-                       title=f"{label}, {_periods_note(part['period'])}")
-        if part["value"].isna().all():
-            missing.append(f"{name} ({iid})")
-    _explain_panel(flat[len(keys)], bname=_benchmark_name(bench), palette=palette,
-                   missing=missing, labels=_legend_labels(bench))
-    for ax in flat[len(keys) + 1:]:
-        ax.axis("off")
+    fig = _indicator_panels(
+        bench, ncols=ncols, panel_size=(6.4, 0.36 * n_areas + 1.6), palette=palette,
+        draw=lambda part, ax, label: benchmark_bars(
+            part, ax=ax, palette=palette, footer=False, show_legend=False,
+            title=f"{label}, {_periods_note(part['period'])}"))
     fig.suptitle(title or f"Risk factors compared with {_benchmark_name(bench)}, latest period",
                  x=0.01, ha="left", fontsize=13, fontweight="bold")
     periods = "; ".join(
@@ -878,31 +892,17 @@ def trend_figure(trend: pd.DataFrame, *, ncols: int = 2, palette=None,
                  title: str | None = None) -> Figure:
     """Small multiples of :func:`trend_lines`, one panel per indicator x sex, with the legend
     and comparison rule in a spare panel."""
-    keys = list(dict.fromkeys(zip(trend["indicator_id"], trend["sex"].fillna("Persons"),
-                                  strict=True)))
-    nrows, ncols = _grid(len(keys) + 1, ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(7.0 * ncols, 4.6 * nrows),
-                             layout="constrained", squeeze=False)
-    flat = axes.ravel()
-    missing = []
-    for (iid, sex), ax in zip(keys, flat, strict=False):
-        part = trend.loc[(trend["indicator_id"] == iid) & (trend["sex"].fillna("Persons") == sex)]
-        name = str(part["indicator_name"].iloc[0])
-        label = f"{name} ({iid})" + ("" if sex == "Persons" else f", {sex}")
-        trend_lines(part, ax=ax, palette=palette, footer=False, show_legend=False, title=label)
-        if part["value"].isna().all():
-            missing.append(f"{name} ({iid})")
-    _explain_panel(flat[len(keys)], bname=_benchmark_name(trend), palette=palette,
-                   missing=missing, labels=_legend_labels(trend))
-    for ax in flat[len(keys) + 1:]:
-        ax.axis("off")
+    fig = _indicator_panels(
+        trend, ncols=ncols, panel_size=(7.0, 4.6), palette=palette,
+        draw=lambda part, ax, label: trend_lines(part, ax=ax, palette=palette, footer=False,
+                                                 show_legend=False, title=label))
     fig.suptitle(title or "Risk factors over time (markers: comparison with "
                           f"{_benchmark_name(trend)} in each period)",
                  x=0.01, ha="left", fontsize=13, fontweight="bold")
-    periods = "; ".join(
-        f"{iid}: {g.dropna(subset=['value']).sort_values('period_start')['period'].iloc[0]} to "
-        f"{g.dropna(subset=['value']).sort_values('period_start')['period'].iloc[-1]}"
-        for iid, g in trend.groupby("indicator_id", sort=False) if g["value"].notna().any())
+    spans = {iid: g.dropna(subset=["value"]).sort_values("period_start")["period"]
+             for iid, g in trend.groupby("indicator_id", sort=False)}
+    periods = "; ".join(f"{iid}: {p.iloc[0]} to {p.iloc[-1]}" for iid, p in spans.items()
+                        if len(p))
     _record(fig, title=fig._suptitle.get_text(), kind="trend_figure")
     add_footer(fig, source=source_note(trend), period=periods or "no data",
                note="Grey lines: districts (context). Shading: 95% CI where published")
