@@ -177,6 +177,20 @@ def _check_positive_number(x: Any, name: str) -> float:
     return v
 
 
+def _check_counts(x: np.ndarray) -> None:
+    """Event counts must not be negative (missing values pass and give NaN results)."""
+    with np.errstate(invalid="ignore"):
+        if np.any(x < 0):
+            raise ParameterError("count must be >= 0 (a number of events); got a negative value.")
+
+
+def _check_denominators(n: np.ndarray) -> None:
+    """Denominators must be positive (missing values pass and give NaN results)."""
+    with np.errstate(invalid="ignore"):
+        if np.any(n <= 0):
+            raise ParameterError("denominator must be > 0; got zero or a negative value.")
+
+
 def _as_float(x: Any, name: str) -> np.ndarray:
     """Turn a scalar, list, array or Series into a float array (NaN for missing)."""
     if isinstance(x, (pd.Series, pd.Index)):
@@ -328,11 +342,9 @@ def wilson_ci(count, denominator, confidence: float = 0.95, multiplier: float = 
     mult = _check_positive_number(multiplier, "multiplier")
     template = _series_template(count, denominator)
     x, n = _broadcast(("count", "denominator"), (count, denominator))
+    _check_counts(x)
+    _check_denominators(n)
     with np.errstate(invalid="ignore"):
-        if np.any(x < 0):
-            raise ParameterError("count must be >= 0 (a number of events); got a negative value.")
-        if np.any(n <= 0):
-            raise ParameterError("denominator must be > 0; got zero or a negative value.")
         if np.any(x > n):
             raise ParameterError(
                 "count must not exceed denominator (a proportion is at most 1); check that the "
@@ -393,9 +405,8 @@ def byars_ci(count, confidence: float = 0.95):
     alpha = 1.0 - c
     template = _series_template(count)
     (x,) = _broadcast(("count",), (count,))
+    _check_counts(x)
     with np.errstate(invalid="ignore", divide="ignore"):
-        if np.any(x < 0):
-            raise ParameterError("count must be >= 0 (a number of events); got a negative value.")
         byars = x >= 10
         xs = np.where(byars, x, 10.0)  # safe argument for the Byar's branch
         byar_lo = xs * (1.0 - 1.0 / (9.0 * xs) - z / (3.0 * np.sqrt(xs))) ** 3
@@ -446,9 +457,7 @@ def rate_ci(count, denominator, confidence: float = 0.95, multiplier: float = 10
     mult = _check_positive_number(multiplier, "multiplier")
     template = _series_template(count, denominator)
     x, n = _broadcast(("count", "denominator"), (count, denominator))
-    with np.errstate(invalid="ignore"):
-        if np.any(n <= 0):
-            raise ParameterError("denominator must be > 0; got zero or a negative value.")
+    _check_denominators(n)
     lower, upper = byars_ci(x, confidence)
     return (
         _wrap(np.asarray(lower) / n * mult, template, name="lower"),
