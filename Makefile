@@ -30,7 +30,8 @@ env: $(STAMP) ## Create .venv and install cw-pophealth with its dev tools
 # them change, so a no-change `make reports` does no data work.
 EXTRACTS ?= $(or $(CW_POPHEALTH_EXTRACTS),../shared/fingertips-extracts)
 INDICATORS := data/processed/indicators.parquet
-SNAPSHOT_SRC := $(addprefix src/cw_pophealth/,snapshot.py schema.py transforms.py catalogue.py)
+SNAPSHOT_SRC := $(addprefix src/cw_pophealth/,snapshot.py schema.py periods.py geography.py \
+	catalogue.py atomic.py fingertips/parse.py)
 SNAPSHOT_INPUTS := $(wildcard $(EXTRACTS)/trafford_themes/*.csv $(EXTRACTS)/ons_els/*.csv)
 
 $(INDICATORS): $(STAMP) $(SNAPSHOT_SRC) $(SNAPSHOT_INPUTS)

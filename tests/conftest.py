@@ -1,7 +1,7 @@
 """Shared fixtures.
 
-Fake Fingertips API (used by ``test_fingertips.py`` and ``test_cache.py``)
---------------------------------------------------------------------------
+Fake Fingertips API (used by the tests in ``tests/fingertips/``)
+---------------------------------------------------------------
 ``extracts_dir``, ``snapshot_table`` (session)
     The real extracts folder (tests using it are skipped when it is absent) and the tidy table
     built once from it (about 3 s).
@@ -36,11 +36,11 @@ from cw_pophealth.config import Settings, get_settings
 def fresh_request_throttles():
     """Each test starts with the client's per-host request caps at their ceiling (a 429 in one
     test would otherwise slow the next tests that use the same fake server)."""
-    from cw_pophealth import fingertips
+    from cw_pophealth.fingertips.throttle import reset_throttles
 
-    fingertips._throttles.clear()
+    reset_throttles()
     yield
-    fingertips._throttles.clear()
+    reset_throttles()
 
 
 @pytest.fixture(scope="session")

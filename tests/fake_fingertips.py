@@ -15,7 +15,7 @@ What is real and what is invented
 * **Real**: the observations (the tidy table from :func:`cw_pophealth.snapshot.build_snapshot`,
   i.e. the published Fingertips/ONS extracts), the areas and their relationships (the Pholio
   reference tables via :func:`cw_pophealth.geography.get_geography`), the CSV header
-  (:data:`cw_pophealth.schema.FINGERTIPS_CSV_COLUMNS`), the JSON field names (fingertips-open
+  (:data:`cw_pophealth.parse.FINGERTIPS_CSV_COLUMNS`), the JSON field names (fingertips-open
   server source, cited in API_NOTES.md), profile ids/names 18, 19, 26, and metadata text taken
   from ``fingertipsnext/indicatorMetadata_35.json`` where it covers an indicator.
 * **Synthetic test fixture** (marked where defined): the profiles' domain (group) ids and which
@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from cw_pophealth import catalogue, schema
+from cw_pophealth.fingertips import parse
 from cw_pophealth.geography import AREA_TYPE_NAMES, AreaLookup, get_geography
 
 FAULT_KINDS = ("500", "429", "slow", "truncated", "truncated_length", "html",
@@ -294,7 +295,7 @@ class FakeFingertips:
             "Time period range": years.astype("string") + "y",  # synthetic test fixture
             "New data": pd.Series(pd.NA, index=d.index, dtype="string"),
             "Compared to goal": pd.Series(pd.NA, index=d.index, dtype="string"),
-        }).loc[:, list(schema.FINGERTIPS_CSV_COLUMNS)]
+        }).loc[:, list(parse.FINGERTIPS_CSV_COLUMNS)]
 
     def _encode_rows(self) -> None:
         """Pre-encode every row as CSV text around the two parent fields (fast responses)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from cw_pophealth import catalogue, geography
@@ -19,8 +20,8 @@ class TestValidateAreaCode:
 
     @pytest.mark.parametrize("bad", ["E0800002", "Coventry", "", None, "E08000026X", 8000026])
     def test_malformed_code_names_the_parameter(self, bad):
-        with pytest.raises(InvalidAreaCodeError, match="comparator_code="):
-            geography.validate_area_code(bad, parameter="comparator_code")
+        with pytest.raises(InvalidAreaCodeError, match="benchmark_code="):
+            geography.validate_area_code(bad, parameter="benchmark_code")
 
 
 class TestAreaLookup:
@@ -55,3 +56,16 @@ class TestAreaLookup:
     def test_parent_to_child_maps_the_region_to_its_upper_tier(self, lookup):
         mapping = lookup.parent_to_child(502, 6)
         assert {catalogue.COVENTRY, catalogue.WARWICKSHIRE} <= set(mapping[catalogue.WEST_MIDLANDS])
+
+
+class TestNormaliseAreaType:
+    def test_code_prefix_decides_the_type(self):
+        codes = pd.Series(["E92000001", "E12000005", "E10000031", "E08000026", "E07000218"])
+        published = pd.Series(["Country", "Region", "County & UA", "Local Authority District",
+                               "District"])
+        assert geography.normalise_area_type(codes, published).tolist() == [
+            "England", "Region", "County", "UA", "District"]
+
+    def test_unknown_prefix_keeps_the_published_label(self):
+        out = geography.normalise_area_type(pd.Series(["W06000001"]), pd.Series(["UA (Wales)"]))
+        assert out.tolist() == ["UA (Wales)"]

@@ -1,7 +1,7 @@
 """The report notebooks stay thin: narrative, a parameters cell of literals, package calls.
 
 Logic belongs in ``cw_pophealth`` (STYLE-ANCHORS practices 5-7): no function or class
-definitions, no loops, no file I/O except through ``reporting.save_*``, and no stored outputs.
+definitions, no loops, no file I/O except through ``report.save_*``, and no stored outputs.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 EXPECTED = {"window_of_need.ipynb", "risk_factors.ipynb", "area_profile.ipynb"}
 
-#: Calls that write files (only reporting.save_figure / save_table may do that).
+#: Calls that write files (only report.save_figure / save_table may do that).
 FILE_IO_ATTRIBUTES = {"to_csv", "to_parquet", "to_excel", "to_json", "savefig", "write_text",
                       "write_bytes", "mkdir", "unlink", "rmtree"}
 LOOP_NODES = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp,
@@ -95,7 +95,7 @@ class TestNotebookIsThin:
                 func = node.func
                 assert not (isinstance(func, ast.Name) and func.id == "open"), path.name
                 assert not (isinstance(func, ast.Attribute) and func.attr in FILE_IO_ATTRIBUTES), (
-                    f"{path.name}: .{func.attr}() writes files; use reporting.save_*")
+                    f"{path.name}: .{func.attr}() writes files; use report.save_*")
 
     def test_it_imports_only_the_package_and_display_helpers(self, path):
         allowed = {"cw_pophealth", "IPython.display"}

@@ -103,12 +103,29 @@ class TestWriteAndReadTidy:
             schema.read_tidy(path)
 
 
-class TestFingertipsHeader:
-    def test_current_header_has_27_columns_including_time_period_range(self):
-        assert len(schema.FINGERTIPS_CSV_COLUMNS) == 27 and "Time period range" in (
-            schema.FINGERTIPS_CSV_COLUMNS)
+def synthetic_two_sources() -> pd.DataFrame:
+    """SYNTHETIC rows: one observation published by two sources."""
+    base = dict(indicator_id=90362, indicator_name="HLE", area_code="E08000026",
+                area_name="Coventry", area_type="UA", sex="Male", period="2021 - 23",
+                period_start=pd.Timestamp("2021-01-01"), period_end=pd.Timestamp("2023-12-31"))
+    return schema.coerce_tidy(pd.DataFrame([
+        {**base, "value": 58.5, "source": "trafford_themes: x", "source_ref": "a"},
+        {**base, "value": 58.5, "lower_ci_95": 55.7, "upper_ci_95": 61.2,
+         "source": "ons_els: y", "source_ref": "b"},
+    ]))
 
-    def test_2017_header_is_the_exact_26_columns_of_the_real_export(self, extracts_dir):
-        header = (extracts_dir / "api_samples/fingertips_export_indicators-CountyUA.data.csv"
-                  ).read_text(encoding="utf-8").splitlines()[0]
-        assert tuple(header.split(",")) == schema.FINGERTIPS_CSV_COLUMNS_2017
+
+class TestDeduplicateSources:
+    def test_preferred_source_wins(self):
+        out = schema.deduplicate_sources(synthetic_two_sources(), ["ons_els", "trafford"])
+        assert out["source_ref"].tolist() == ["b"]
+
+    def test_priority_order_is_respected_when_reversed(self):
+        out = schema.deduplicate_sources(synthetic_two_sources(), ["trafford", "ons_els"])
+        assert out["source_ref"].tolist() == ["a"]
+
+    def test_disagreement_beyond_rounding_is_logged(self, caplog):
+        df = synthetic_two_sources()
+        df.loc[0, "value"] = 60.0
+        schema.deduplicate_sources(df, ["ons_els"])
+        assert "differ between sources" in caplog.text

@@ -105,3 +105,4 @@ class TestLoadIndicators:
         settings = get_settings(data_dir=tmp_path)
         snapshot.load_indicators(settings)
         assert settings.indicators_table.is_file()
+

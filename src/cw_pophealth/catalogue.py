@@ -15,7 +15,7 @@ POLARITY_LOW_IS_GOOD = 0
 POLARITY_NO_JUDGEMENT = 99
 POLARITY_NOT_APPLICABLE = -1
 
-# Fingertips area-type ids in use (API_NOTES.md; names from the Pholio area_type table).
+# Fingertips area-type ids in use (names as in the Pholio area_type table).
 AREA_TYPE_ENGLAND = 15
 AREA_TYPE_REGION = 6
 AREA_TYPE_DISTRICT_UA = 501  # "Districts & UAs (from Apr 2023)"
@@ -26,6 +26,10 @@ WEST_MIDLANDS = "E12000005"
 COVENTRY = "E08000026"
 WARWICKSHIRE = "E10000031"
 WARWICKSHIRE_DISTRICTS = ("E07000218", "E07000219", "E07000220", "E07000221", "E07000222")
+
+#: Fingertips ids of the two indicators whose difference is the window of need.
+LIFE_EXPECTANCY_ID = 90366
+HEALTHY_LIFE_EXPECTANCY_ID = 90362
 
 
 @dataclass(frozen=True)
@@ -67,13 +71,13 @@ class IndicatorSpec:
 
 CORE_INDICATORS: tuple[IndicatorSpec, ...] = (
     IndicatorSpec(
-        "life_expectancy", 90366, "Life expectancy at birth", "Life expectancy", "years",
-        "life expectancy", POLARITY_HIGH_IS_GOOD,
+        "life_expectancy", LIFE_EXPECTANCY_ID, "Life expectancy at birth", "Life expectancy",
+        "years", "life expectancy", POLARITY_HIGH_IS_GOOD,
         "Fingertips RAG high-is-good; published labels in trafford_themes/life_expectancy.csv "
         "('Better' above England)", ("Male", "Female"),
     ),
     IndicatorSpec(
-        "healthy_life_expectancy", 90362, "Healthy life expectancy at birth",
+        "healthy_life_expectancy", HEALTHY_LIFE_EXPECTANCY_ID, "Healthy life expectancy at birth",
         "Healthy life expectancy", "years", "life expectancy", POLARITY_HIGH_IS_GOOD,
         "Reproduces all 2,048 published Fingertips 'Compared to England' labels in "
         "trafford_themes/healthy_life_expectancy.csv (FingertipsNext's mock indicators.csv says "
@@ -105,8 +109,8 @@ CORE_INDICATORS: tuple[IndicatorSpec, ...] = (
     IndicatorSpec(
         "alcohol", 92778, "Percentage of adults drinking over 14 units of alcohol a week",
         "Adults drinking >14 units/week", "%", "proportion", POLARITY_LOW_IS_GOOD,
-        "Fingertips RAG low-is-good. Indicator id from PROVENANCE.md's example; no offline "
-        "extract holds it, so it is pulled only from the live API",
+        "Fingertips RAG low-is-good. No offline extract holds it, so it comes only from the "
+        "live API",
     ),
 )
 
@@ -119,15 +123,12 @@ EXTRA_INDICATORS: tuple[IndicatorSpec, ...] = (
     ),
 )
 
-RISK_FACTOR_KEYS = ("smoking", "physical_inactivity", "overweight", "obesity", "alcohol")
-
-
 def all_indicators() -> tuple[IndicatorSpec, ...]:
     """Return the core and extra indicators, core first."""
     return CORE_INDICATORS + EXTRA_INDICATORS
 
 
-def indicator_spec(key_or_id: str | int) -> IndicatorSpec:
+def indicator_spec(key_or_id: object) -> IndicatorSpec:
     """Look up an indicator by key (``"smoking"``) or Fingertips id (``92443``).
 
     Raises

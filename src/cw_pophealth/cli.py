@@ -31,7 +31,7 @@ def _csv_list(text: str | None) -> list[str] | None:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-def _cmd_build(args: argparse.Namespace) -> int:
+def _cmd_build(_args: argparse.Namespace) -> int:
     from cw_pophealth import snapshot
 
     settings = get_settings()
@@ -57,11 +57,11 @@ def _cmd_pull(args: argparse.Namespace) -> int:
 
 
 def _cmd_reports(args: argparse.Namespace) -> int:
-    from cw_pophealth import reporting
+    from cw_pophealth.runner import run_reports
 
     settings = get_settings()
     config = Path(args.config) if args.config else settings.reports_config
-    summary = reporting.run_reports(
+    summary = run_reports(
         config, settings=settings, jobs=args.jobs, force=args.force, only=_csv_list(args.only),
         executor=args.executor, dask_address=args.dask_address,
     )

@@ -21,8 +21,8 @@ Environment variables
     Read timeout in seconds for one HTTP request (default 60).
 ``CW_POPHEALTH_MAX_WORKERS``
     Most requests in flight to the API at once (default 16). The client halves this on its own
-    when the server answers 429/5xx or times out (see :mod:`cw_pophealth.fingertips`); set a
-    lower number to be gentler still.
+    when the server answers 429/5xx or times out (see :mod:`cw_pophealth.fingertips.throttle`);
+    set a lower number to be gentler still.
 """
 
 from __future__ import annotations

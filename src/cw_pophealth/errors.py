@@ -5,6 +5,10 @@ Catch :class:`CwPopHealthError` to handle everything this package raises on purp
 
 from __future__ import annotations
 
+#: What to do when the Fingertips API cannot be used, quoted in error messages.
+OFFLINE_HINT = ("retry later, or work from the raw cache with `cw-pophealth pull --offline` "
+                "(or CW_POPHEALTH_OFFLINE=1)")
+
 
 class CwPopHealthError(Exception):
     """Base class for every error this package raises deliberately."""
@@ -47,12 +51,16 @@ class FingertipsAPIError(CwPopHealthError):
         The request URL.
     status : int or None
         The HTTP status, if a response arrived.
+    attempts : int or None
+        How many times the request was sent, when it was retried.
     """
 
-    def __init__(self, message: str, *, url: str | None = None, status: int | None = None):
+    def __init__(self, message: str, *, url: str | None = None, status: int | None = None,
+                 attempts: int | None = None):
         super().__init__(message)
         self.url = url
         self.status = status
+        self.attempts = attempts
 
 
 class APIUnavailableError(FingertipsAPIError):

@@ -37,6 +37,32 @@ _PHOLIO_TYPE_TO_FINGERTIPS = {
 _UA_TYPES = ("UA unchanged", "UA new 2019", "UA new 2020", "UA new 2021", "UA new 2023")
 REFERENCE_SUBDIR = "fphd_pholio_reference"
 
+_PREFIX_TYPES = {
+    "E92": "England",
+    "E12": "Region",
+    "E10": "County",
+    "E11": "Metropolitan county",
+    "E06": "UA",
+    "E08": "UA",  # metropolitan districts are single-tier: Fingertips shows them as UAs
+    "E09": "UA",  # London boroughs
+    "E07": "District",
+    "E47": "Combined authority",
+    "E13": "London sub-region",
+}
+
+
+def normalise_area_type(area_code: pd.Series, published: pd.Series | None = None) -> pd.Series:
+    """Map area codes to one vocabulary: England, Region, County, UA, District, Combined authority.
+
+    English ONS codes carry their entity type in the first three characters, which is more
+    reliable than the sources' own labels ("County & UA", "Local Authority District", "Country").
+    Codes with an unknown prefix keep the published label.
+    """
+    by_prefix = area_code.astype("string").str[:3].map(_PREFIX_TYPES)
+    if published is None:
+        return by_prefix.astype("string")
+    return by_prefix.fillna(published).astype("string")
+
 
 def validate_area_code(code: object, parameter: str = "area_code") -> str:
     """Check that ``code`` looks like an ONS area code and return it upper-cased.
@@ -196,7 +222,7 @@ def load_reference_geography(reference_dir: Path) -> AreaLookup:
     areas = areas.loc[areas["valid_to"].eq("")]
     rows = []
     for a in areas.itertuples():
-        ids = _PHOLIO_TYPE_TO_FINGERTIPS.get(a.pholio_type)
+        ids: tuple[int, ...] | None = _PHOLIO_TYPE_TO_FINGERTIPS.get(a.pholio_type)
         if a.pholio_type in _UA_TYPES:
             ids = (catalogue.AREA_TYPE_COUNTY_UA, catalogue.AREA_TYPE_DISTRICT_UA)
         for type_id in ids or ():

@@ -1,13 +1,9 @@
-"""The tidy indicator table: its one documented schema, validation, and Parquet I/O.
+"""The tidy indicator table: its one documented schema, validation, de-duplication and I/O.
 
 Every source (the live API's CSV, Fingertips CSV exports on disk, the offline extracts) is turned
-into this shape by :mod:`cw_pophealth.transforms` or :mod:`cw_pophealth.snapshot`, and the table is
-validated whenever it is written or read. Values keep the precision they arrived with (some
-upstream files round to 1 dp; the ``source`` column says so); missing values stay missing.
-
-The Fingertips CSV header constants live here too, because they are the other schema this package
-depends on: :data:`FINGERTIPS_CSV_COLUMNS_2017` is the exact 26-column header of a real export;
-the current API adds ``Time period range`` (27 columns).
+into this shape, and the table is validated whenever it is written or read. Values keep the
+precision they arrived with (some upstream files round to 1 dp; the ``source`` column says so);
+missing values stay missing.
 """
 
 from __future__ import annotations
@@ -15,36 +11,16 @@ from __future__ import annotations
 import logging
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from cw_pophealth import atomic
 from cw_pophealth.errors import SchemaValidationError
 
 logger = logging.getLogger(__name__)
-
-#: Exact header of a real Fingertips ``all_data/csv`` export (≈2017; API_NOTES.md).
-FINGERTIPS_CSV_COLUMNS_2017: tuple[str, ...] = (
-    "Indicator ID", "Indicator Name", "Parent Code", "Parent Name", "Area Code", "Area Name",
-    "Area Type", "Sex", "Age", "Category Type", "Category", "Time period", "Value",
-    "Lower CI 95.0 limit", "Upper CI 95.0 limit", "Lower CI 99.8 limit", "Upper CI 99.8 limit",
-    "Count", "Denominator", "Value note", "Recent Trend",
-    "Compared to England value or percentiles", "Compared to Region value or percentiles",
-    "Time period Sortable", "New data", "Compared to goal",
-)
-#: The current API's 27 columns: the 26 above plus ``Time period range`` (fingertipsR 1.0.9+).
-#: Its position is not evidenced; it is placed after ``Time period Sortable`` here and located
-#: by name, never by position, when reading.
-FINGERTIPS_CSV_COLUMNS: tuple[str, ...] = (
-    FINGERTIPS_CSV_COLUMNS_2017[:24] + ("Time period range",) + FINGERTIPS_CSV_COLUMNS_2017[24:]
-)
-#: Columns a response must have for the client to use it (the rest are optional).
-FINGERTIPS_CSV_REQUIRED: tuple[str, ...] = (
-    "Indicator ID", "Indicator Name", "Area Code", "Area Name", "Area Type", "Sex", "Age",
-    "Time period", "Value", "Lower CI 95.0 limit", "Upper CI 95.0 limit",
-)
 
 AREA_CODE_PATTERN = re.compile(r"^[EWSNK]\d{8}$")
 SEXES = ("Persons", "Male", "Female")
@@ -62,58 +38,46 @@ class Column:
     required : bool
         Whether every row must have a value.
     description : str
-    fingertips : str or None
-        The Fingertips CSV column it comes from, if any.
     """
 
     name: str
     dtype: str
     required: bool
     description: str
-    fingertips: str | None = None
 
 
 TIDY_SCHEMA: tuple[Column, ...] = (
-    Column("indicator_id", "Int64", True, "Fingertips indicator id", "Indicator ID"),
-    Column("indicator_name", "string", True, "Fingertips indicator name", "Indicator Name"),
-    Column("area_code", "string", True, "ONS area code (e.g. E08000026)", "Area Code"),
-    Column("area_name", "string", True, "Area name as published", "Area Name"),
+    Column("indicator_id", "Int64", True, "Fingertips indicator id"),
+    Column("indicator_name", "string", True, "Fingertips indicator name"),
+    Column("area_code", "string", True, "ONS area code (e.g. E08000026)"),
+    Column("area_name", "string", True, "Area name as published"),
     Column("area_type", "string", True,
-           "England, Region, County, UA, District, Combined authority or the source's own label",
-           "Area Type"),
-    Column("parent_code", "string", False, "Code of the parent area in the request", "Parent Code"),
-    Column("parent_name", "string", False, "Name of the parent area", "Parent Name"),
-    Column("sex", "string", True, "Persons, Male or Female", "Sex"),
+           "England, Region, County, UA, District, Combined authority or the source's own label"),
+    Column("parent_code", "string", False, "Code of the parent area in the request"),
+    Column("parent_name", "string", False, "Name of the parent area"),
+    Column("sex", "string", True, "Persons, Male or Female"),
     Column("age", "string", False, "Age band as published (e.g. '18+ yrs'); missing if the "
-           "source does not say", "Age"),
-    Column("category_type", "string", False, "Breakdown type; missing for headline rows",
-           "Category Type"),
-    Column("category", "string", False, "Breakdown category; missing for headline rows",
-           "Category"),
+           "source does not say"),
+    Column("category_type", "string", False, "Breakdown type; missing for headline rows"),
+    Column("category", "string", False, "Breakdown category; missing for headline rows"),
     Column("period", "string", True, "Time period label as Fingertips shows it ('2021 - 23', "
-           "'2022/23', '2023')", "Time period"),
+           "'2022/23', '2023')"),
     Column("period_start", "datetime64[ns]", True, "First day of the period"),
     Column("period_end", "datetime64[ns]", True, "Last day of the period"),
-    Column("period_sortable", "Int64", False, "Fingertips 'Time period Sortable' (YYYY0000)",
-           "Time period Sortable"),
-    Column("value", "float64", False, "The indicator value; missing when suppressed or absent",
-           "Value"),
-    Column("lower_ci_95", "float64", False, "Lower 95% confidence limit", "Lower CI 95.0 limit"),
-    Column("upper_ci_95", "float64", False, "Upper 95% confidence limit", "Upper CI 95.0 limit"),
-    Column("lower_ci_99_8", "float64", False, "Lower 99.8% confidence limit",
-           "Lower CI 99.8 limit"),
-    Column("upper_ci_99_8", "float64", False, "Upper 99.8% confidence limit",
-           "Upper CI 99.8 limit"),
-    Column("count", "float64", False, "Numerator (events or respondents)", "Count"),
-    Column("denominator", "float64", False, "Denominator (population or sample)", "Denominator"),
-    Column("value_note", "string", False, "Fingertips value note (e.g. suppression reason)",
-           "Value note"),
-    Column("recent_trend", "string", False, "Fingertips recent-trend label as published",
-           "Recent Trend"),
+    Column("period_sortable", "Int64", False, "Fingertips 'Time period Sortable' (YYYY0000)"),
+    Column("value", "float64", False, "The indicator value; missing when suppressed or absent"),
+    Column("lower_ci_95", "float64", False, "Lower 95% confidence limit"),
+    Column("upper_ci_95", "float64", False, "Upper 95% confidence limit"),
+    Column("lower_ci_99_8", "float64", False, "Lower 99.8% confidence limit"),
+    Column("upper_ci_99_8", "float64", False, "Upper 99.8% confidence limit"),
+    Column("count", "float64", False, "Numerator (events or respondents)"),
+    Column("denominator", "float64", False, "Denominator (population or sample)"),
+    Column("value_note", "string", False, "Fingertips value note (e.g. suppression reason)"),
+    Column("recent_trend", "string", False, "Fingertips recent-trend label as published"),
     Column("compared_to_england", "string", False, "Better/Similar/Worse/Higher/Lower/Not "
-           "compared, as published", "Compared to England value or percentiles"),
+           "compared, as published"),
     Column("compared_to_parent", "string", False, "Comparison with the parent (region), as "
-           "published", "Compared to Region value or percentiles"),
+           "published"),
     Column("source", "string", True, "Where the row came from: a short label naming the file or "
            "API, its vintage, and any upstream rounding"),
     Column("source_ref", "string", True, "The source file path (relative to the extracts folder) "
@@ -126,7 +90,6 @@ TIDY_COLUMNS: tuple[str, ...] = tuple(c.name for c in TIDY_SCHEMA)
 TIDY_KEY: tuple[str, ...] = (
     "indicator_id", "area_code", "sex", "age", "category_type", "category", "period", "source",
 )
-_FLOAT_COLUMNS = [c.name for c in TIDY_SCHEMA if c.dtype == "float64"]
 
 
 def empty_tidy() -> pd.DataFrame:
@@ -243,15 +206,7 @@ def write_tidy(df: pd.DataFrame, path: str | os.PathLike) -> Path:
     """
     path = Path(path)
     table = validate_tidy(df, where=f"the table being written to {path}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        table.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    atomic.write_via(path, lambda tmp: table.to_parquet(tmp, index=False))
     logger.info("Wrote %d rows to %s", len(table), path)
     return path
 
@@ -273,3 +228,29 @@ def read_tidy(path: str | os.PathLike) -> pd.DataFrame:
             "`cw-pophealth pull` (live API)."
         )
     return validate_tidy(pd.read_parquet(path), where=path)
+
+
+def deduplicate_sources(df: pd.DataFrame, priority: list[str]) -> pd.DataFrame:
+    """Keep one row per observation when several sources publish it.
+
+    Rows whose ``source`` starts with an earlier entry of ``priority`` win; sources not listed
+    come last. Disagreements larger than rounding (0.051) are logged as warnings.
+    """
+    if df.empty:
+        return df
+    rank = np.full(len(df), len(priority), dtype=int)
+    for i, prefix in enumerate(reversed(priority)):
+        rank[df["source"].str.startswith(prefix).to_numpy(dtype=bool)] = len(priority) - 1 - i
+    key = [k for k in TIDY_KEY if k != "source"]
+    ordered = df.assign(_rank=rank).sort_values("_rank", kind="stable")
+    grouped = ordered.groupby(key, dropna=False)["value"]
+    spread = grouped.max() - grouped.min()
+    clash = spread[spread > 0.051]
+    if len(clash):
+        logger.warning("%d observation(s) differ between sources by more than rounding; "
+                       "kept the higher-priority source. First: %s", len(clash), clash.index[0])
+    out = ordered.drop_duplicates(key, keep="first").drop(columns="_rank")
+    return out.sort_values(["indicator_id", "area_code", "sex", "period_start"]).reset_index(
+        drop=True)
+
+

@@ -4,9 +4,9 @@ Two kinds of input are read:
 
 * **Fingertips CSV exports** (the ``all_data/csv`` format, 26 or 27 columns), via
   :func:`read_fingertips_export`;
-* **the real extracts** in the configured extracts folder (see ``PROVENANCE.md`` there):
-  ``trafford_themes/`` (Fingertips CSVs reduced to a 10-column tidy form, values rounded to
-  1 dp upstream) and ``ons_els/`` (ONS Explore Local Statistics files with 95% CIs).
+* **the real extracts** in the configured extracts folder: ``trafford_themes/`` (Fingertips
+  CSVs reduced to a 10-column tidy form, values rounded to 1 dp upstream) and ``ons_els/``
+  (ONS Explore Local Statistics files with 95% CIs).
 
 Every row keeps its provenance in ``source`` (repository, commit date, rounding) and
 ``source_ref`` (the file, relative to the extracts folder). Values are never rounded, filled or
@@ -22,9 +22,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from cw_pophealth import catalogue, schema, transforms
+from cw_pophealth import catalogue, schema
 from cw_pophealth.config import Settings, get_settings
 from cw_pophealth.errors import SchemaDriftError
+from cw_pophealth.fingertips import parse
+from cw_pophealth.geography import normalise_area_type
+from cw_pophealth.periods import add_period_bounds, fingertips_period_label, parse_period
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +73,7 @@ ONS_ELS_FILES: tuple[ExtractFile, ...] = (
 #: Preferred source first, when two publish the same observation (ONS ELS has CIs).
 SOURCE_PRIORITY = ["ons_els", "trafford_themes", "Fingertips"]
 
-#: Deliberately not read, and why (see PROVENANCE.md).
+#: Deliberately not read, and why.
 NOT_USED = {
     "trafford_dashboard/": "superseded series (pre-2019 area types, old ONS HLE method): pairing "
                            "it with current LE would mix methods",
@@ -114,7 +117,7 @@ def read_trafford_file(root: Path, spec: ExtractFile) -> pd.DataFrame:
         "indicator_name": raw["indicator"],
         "area_code": raw["area_code"],
         "area_name": raw["area_name"],
-        "area_type": transforms.normalise_area_type(raw["area_code"], raw["area_type"]),
+        "area_type": normalise_area_type(raw["area_code"], raw["area_type"]),
         "sex": sex,
         "period": raw["period"],
         "value": value,
@@ -122,7 +125,7 @@ def read_trafford_file(root: Path, spec: ExtractFile) -> pd.DataFrame:
         "source": spec.source,
         "source_ref": spec.path,
     })
-    return schema.coerce_tidy(transforms.add_period_bounds(df))
+    return schema.coerce_tidy(add_period_bounds(df))
 
 
 def _ons_source_date(csv_path: Path) -> str | None:
@@ -138,7 +141,7 @@ def read_ons_els_file(root: Path, spec: ExtractFile) -> pd.DataFrame:
     """Read one ONS Explore Local Statistics file into tidy rows, English areas only.
 
     ISO periods are relabelled the way Fingertips labels the same data
-    (:func:`cw_pophealth.transforms.fingertips_period_label`), keeping the exact dates.
+    (:func:`cw_pophealth.fingertips_period_label`), keeping the exact dates.
     """
     path = root / spec.path
     raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
@@ -156,9 +159,9 @@ def read_ons_els_file(root: Path, spec: ExtractFile) -> pd.DataFrame:
         "indicator_name": spec_meta.name,
         "area_code": raw["areacd"],
         "area_name": raw["areanm"],
-        "area_type": transforms.normalise_area_type(raw["areacd"], raw["geography"]),
+        "area_type": normalise_area_type(raw["areacd"], raw["geography"]),
         "sex": _sex_from(raw[spec.sex_from]) if spec.sex_from else "Persons",
-        "period": raw["period"].map(transforms.fingertips_period_label),
+        "period": raw["period"].map(fingertips_period_label),
         "value": num("observation"),
         "lower_ci_95": num("lci_95"),
         "upper_ci_95": num("uci_95"),
@@ -166,7 +169,7 @@ def read_ons_els_file(root: Path, spec: ExtractFile) -> pd.DataFrame:
         "source": source,
         "source_ref": spec.path,
     })
-    bounds = {p: transforms.parse_period(p) for p in raw["period"].unique()}
+    bounds = {p: parse_period(p) for p in raw["period"].unique()}
     return schema.coerce_tidy(df.assign(
         period_start=raw["period"].map(lambda p: bounds[p][0]),
         period_end=raw["period"].map(lambda p: bounds[p][1]),
@@ -196,7 +199,7 @@ def read_fingertips_export(path: str | Path, *, source: str | None = None) -> pd
             raw[col] = pd.to_numeric(raw[col].replace("", None), errors="coerce")
     raw["Indicator ID"] = pd.to_numeric(raw.get("Indicator ID"), errors="raise")
     label = source or f"Fingertips CSV export {path.name}"
-    return transforms.tidy_from_fingertips_csv(raw, source=label, source_ref=str(path))
+    return parse.tidy_from_fingertips_csv(raw, source=label, source_ref=str(path))
 
 
 def build_snapshot(settings: Settings | None = None, *, write: bool = True) -> pd.DataFrame:
@@ -229,7 +232,7 @@ def build_snapshot(settings: Settings | None = None, *, write: bool = True) -> p
     for part in frames:
         logger.info("Read %d rows from %s", len(part), part["source_ref"].iloc[0])
     combined = schema.validate_tidy(pd.concat(frames, ignore_index=True), where=root)
-    table = transforms.deduplicate_sources(combined, SOURCE_PRIORITY)
+    table = schema.deduplicate_sources(combined, SOURCE_PRIORITY)
     table = schema.validate_tidy(table, where=f"the snapshot built from {root}")
     logger.info("Snapshot: %d rows, %d indicators, %d areas", len(table),
                 table["indicator_id"].nunique(), table["area_code"].nunique())

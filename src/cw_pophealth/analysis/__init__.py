@@ -1,0 +1,53 @@
+"""Analysis tables: what the notebooks show and the plots draw, built from the tidy table.
+
+:mod:`~cw_pophealth.analysis.selection`
+    Areas and their roles (focus, district, comparator), rows, periods and CI columns.
+:mod:`~cw_pophealth.analysis.window_of_need`
+    Life expectancy minus healthy life expectancy.
+:mod:`~cw_pophealth.analysis.benchmark`
+    Values with CIs compared with a benchmark area.
+:mod:`~cw_pophealth.analysis.trends`
+    Every period compared with the benchmark, and the recent trend.
+:mod:`~cw_pophealth.analysis.profile`
+    The spine-chart table of one area.
+:mod:`~cw_pophealth.analysis.present`
+    The same tables as readers see them (1 dp, missing values spelled out).
+
+Words: the **benchmark** is the one area every value is compared with (England, or a region);
+**comparators** are further areas shown for context (``comparator_codes``, role
+``"comparator"``). Comparisons and intervals come from :mod:`cw_pophealth.stats`; nothing here
+rounds or fills values.
+"""
+
+from __future__ import annotations
+
+from cw_pophealth.analysis.benchmark import benchmark_table
+from cw_pophealth.analysis.present import (
+    benchmark_summary,
+    present_area_profile,
+    present_benchmark,
+    present_window_of_need,
+    window_of_need_over_time,
+)
+from cw_pophealth.analysis.profile import PEER_AREA_TYPES, area_profile_table
+from cw_pophealth.analysis.selection import STATUS_OK, area_selection, latest_period, select
+from cw_pophealth.analysis.trends import recent_trends, trend_table
+from cw_pophealth.analysis.window_of_need import window_of_need
+
+__all__ = [
+    "PEER_AREA_TYPES",
+    "STATUS_OK",
+    "area_profile_table",
+    "area_selection",
+    "benchmark_summary",
+    "benchmark_table",
+    "latest_period",
+    "present_area_profile",
+    "present_benchmark",
+    "present_window_of_need",
+    "recent_trends",
+    "select",
+    "trend_table",
+    "window_of_need",
+    "window_of_need_over_time",
+]

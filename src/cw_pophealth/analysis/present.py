@@ -1,0 +1,148 @@
+"""Presentation: analysis tables as readers see them (1 dp, explicit text for missing values)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cw_pophealth.periods import period_order
+
+__all__ = ["benchmark_summary", "present_area_profile", "present_benchmark",
+           "present_window_of_need", "window_of_need_over_time"]
+
+
+def _fmt(value, digits: int = 1, missing: str = "—") -> str:
+    return missing if value is None or pd.isna(value) else f"{value:.{digits}f}"
+
+
+def _fmt_ci(lower, upper, digits: int = 1) -> str:
+    if pd.isna(lower) or pd.isna(upper):
+        return "not in data"
+    return f"{lower:.{digits}f} to {upper:.{digits}f}"
+
+
+def present_window_of_need(won: pd.DataFrame, *, drop_empty: bool = False,
+                           districts: bool = True) -> pd.DataFrame:
+    """The :func:`window_of_need` table as a reader sees it (1 dp, "not in data" spelled out).
+
+    Parameters
+    ----------
+    won : pandas.DataFrame
+        :func:`window_of_need` output.
+    drop_empty : bool, default False
+        Leave out rows with neither LE nor HLE (e.g. periods before an indicator starts).
+    districts : bool, default True
+        Keep rows whose role is a district (set False for a shorter multi-period table).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns Area, Sex, Period, Life expectancy, LE 95% CI, Healthy life expectancy,
+        HLE 95% CI, Gap (years in not-good health), Gap 95% CI (approx.), Status.
+    """
+    if drop_empty:
+        won = won.loc[won["le"].notna() | won["hle"].notna()]
+    if not districts and "role" in won.columns:
+        won = won.loc[~won["role"].astype(str).str.startswith("district")]
+    won = won.reset_index(drop=True)
+    return pd.DataFrame({
+        "Area": won["area_name"],
+        "Sex": won["sex"],
+        "Period": won["period"],
+        "Life expectancy (years)": [_fmt(v, missing="not in data") for v in won["le"]],
+        "LE 95% CI": [_fmt_ci(lo, hi) if pd.notna(v) else "" for v, lo, hi in
+                      zip(won["le"], won["le_lower"], won["le_upper"], strict=True)],
+        "Healthy life expectancy (years)": [_fmt(v, missing="not in data") for v in won["hle"]],
+        "HLE 95% CI": [_fmt_ci(lo, hi) if pd.notna(v) else "" for v, lo, hi in
+                       zip(won["hle"], won["hle_lower"], won["hle_upper"], strict=True)],
+        "Gap: years in not-good health": [_fmt(v, missing="cannot be calculated")
+                                          for v in won["gap"]],
+        "Gap 95% CI (approx.)": [_fmt_ci(lo, hi) if pd.notna(g) else "" for g, lo, hi in
+                                 zip(won["gap"], won["gap_lower"], won["gap_upper"],
+                                     strict=True)],
+        "Status": won["status"],
+    })
+
+
+def window_of_need_over_time(won: pd.DataFrame) -> pd.DataFrame:
+    """Gap (LE - HLE, years) by area and sex (rows) and period (columns), 1 dp as text.
+
+    Cells without a gap read "—". Areas and periods with no gap at all are left out of this
+    summary; the ``status`` column of :func:`window_of_need` says why for each of them.
+    """
+    wide = won.pivot_table(index=["area_name", "sex"], columns="period", values="gap",
+                           aggfunc="first", sort=False, dropna=False)
+    periods = period_order(won.dropna(subset=["period_start"]))
+    wide = wide.reindex(columns=[p for p in periods if p in wide.columns])
+    order = won.drop_duplicates(["area_name", "sex"])[["area_name", "sex"]]
+    wide = wide.reindex(pd.MultiIndex.from_frame(order))
+    wide = wide.dropna(how="all").dropna(axis=1, how="all")
+    wide.index.names = ["Area", "Sex"]
+    wide.columns.name = "Period"
+    return wide.map(_fmt)
+
+
+def present_benchmark(bench: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`benchmark_table` as a reader sees it, one row per indicator x area x sex."""
+    return pd.DataFrame({
+        "Indicator": bench["indicator_name"] + " (" + bench["indicator_id"].astype(str) + ")",
+        "Area": bench["area_name"],
+        "Sex": bench["sex"].fillna(""),
+        "Period": bench["period"].fillna("—"),
+        "Value": [_fmt(v, missing="no data") + ("" if pd.isna(v) else f" {u}".replace(" %", "%"))
+                  for v, u in zip(bench["value"], bench["unit"], strict=True)],
+        "95% CI": [_fmt_ci(lo, hi) if pd.notna(v) else "" for v, lo, hi in
+                   zip(bench["value"], bench["lower"], bench["upper"], strict=True)],
+        "Benchmark": [f"{n} {_fmt(b)}" for n, b in
+                      zip(bench["benchmark_name"], bench["benchmark_value"], strict=True)],
+        "Compared with benchmark": bench["comparison"],
+        "How compared": bench["comparison_source"],
+        "Status": bench["status"],
+    })
+
+
+def benchmark_summary(bench: pd.DataFrame) -> pd.DataFrame:
+    """One row per area, one column per indicator: "value unit (comparison)" or "no data".
+
+    The column header names the indicator, its id and the period shown.
+    """
+    label = [
+        "no data" if pd.isna(v) else f"{v:.1f}{'%' if u == '%' else ' ' + u} ({c})"
+        for v, u, c in zip(bench["value"], bench["unit"], bench["comparison"], strict=True)
+    ]
+    periods = (bench.dropna(subset=["period"]).groupby("indicator_id", sort=False)["period"]
+               .agg(lambda s: ", ".join(dict.fromkeys(s))))
+    header = [f"{n} ({i}), {periods.get(i, 'no data')}" for n, i in
+              zip(bench["indicator_name"], bench["indicator_id"], strict=True)]
+    frame = bench.assign(_label=label, _header=header, _sex=bench["sex"].fillna("Persons"))
+    wide = frame.pivot_table(index=["area_name", "_sex"], columns="_header", values="_label",
+                             aggfunc="first", sort=False)
+    wide = wide.reindex(columns=list(dict.fromkeys(header)))
+    if (wide.index.get_level_values("_sex") == "Persons").all():
+        wide.index = wide.index.droplevel("_sex")
+        wide.index.name = "Area"
+    else:
+        wide.index.names = ["Area", "Sex"]
+    wide.columns.name = None
+    return wide.fillna("no data")
+
+
+def present_area_profile(profile: pd.DataFrame) -> pd.DataFrame:
+    """An :func:`area_profile_table` as a reader sees it (the table beside a spine chart)."""
+    return pd.DataFrame({
+        "Indicator": profile["indicator_name"] + np.where(
+            profile["sex"].fillna("Persons") == "Persons", "", " (" + profile["sex"].fillna("")
+            + ")") + " [" + profile["indicator_id"].astype(str) + "]",
+        "Period": profile["period"].fillna("—"),
+        "Unit": profile["unit"],
+        "Area value": [_fmt(v, missing="no data") for v in profile["value"]],
+        "England": [_fmt(v) for v in profile["benchmark_value"]],
+        "Worst": [_fmt(v) for v in profile["worst"]],
+        "25th pct": [_fmt(v) for v in profile["q25"]],
+        "75th pct": [_fmt(v) for v in profile["q75"]],
+        "Best": [_fmt(v) for v in profile["best"]],
+        "Areas in range": profile["n_areas"],
+        "Compared with England": profile["comparison"],
+        "How compared": profile["comparison_source"],
+        "Status": profile["status"],
+    })

@@ -1,0 +1,117 @@
+"""Area profile: every core indicator for one area, with what a spine chart needs."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from cw_pophealth import catalogue
+from cw_pophealth.analysis.benchmark import one_benchmark_table
+from cw_pophealth.analysis.selection import as_area_frame
+from cw_pophealth.catalogue import indicator_spec
+from cw_pophealth.periods import LATEST
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["PEER_AREA_TYPES", "area_profile_table"]
+
+#: Tidy ``area_type`` values that count as peers of an area of a given type, for spine-chart
+#: ranges: upper tier (Fingertips 502, counties & UAs) for counties and UAs, lower tier (501,
+#: districts & UAs) for districts.
+PEER_AREA_TYPES: dict[str, tuple[str, ...]] = {
+    "UA": ("UA", "County"),
+    "County": ("UA", "County"),
+    "District": ("District", "UA"),
+    "Region": ("Region",),
+    "England": ("England",),
+}
+
+
+def _peer_stats(values: np.ndarray) -> dict[str, float]:
+    """Min, R type-7 quartiles, median and max of peer values (NaN when there are none)."""
+    if values.size == 0:
+        return dict.fromkeys(("minimum", "q25", "median", "q75", "maximum"), np.nan)
+    q = np.quantile(values, [0.0, 0.25, 0.5, 0.75, 1.0], method="linear")  # R type 7
+    return dict(zip(("minimum", "q25", "median", "q75", "maximum"), map(float, q), strict=True))
+
+
+def area_profile_table(table: pd.DataFrame, area_code: str, *, indicators=None,
+                       benchmark_code: str = "E92000001", period=LATEST,
+                       peer_area_types: tuple[str, ...] | None = None,
+                       confidence: float = 0.95) -> pd.DataFrame:
+    """One row per core indicator x sex for an area, with what a spine chart needs.
+
+    For each indicator the period is its latest with an England value (or the label given;
+    indicators without it get a "No value for <area> in <period>" row);
+    the range is taken over areas of the same tier in that period and sex (counties & UAs for
+    a county or UA, districts & UAs for a district; :data:`PEER_AREA_TYPES`), with R type-7
+    quantiles. Spine-chart positions follow fingertipscharts: England at 0, scaled by
+    ``half_range = max(|min - England|, |max - England|)``, and oriented so that **right is
+    better** (for polarity 0, low is good, the axis is flipped; for 99, no judgement, higher
+    is right).
+
+    Indicators with no data for the area get an explicit row (value missing, ``status`` "No
+    data in snapshot for <area> (<id>)"), so the chart can say so.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+    area_code : str
+    indicators : sequence, optional
+        Catalogue keys or ids; default every core indicator
+        (:data:`cw_pophealth.catalogue.CORE_INDICATORS`).
+    benchmark_code : str, default England
+    period : str, default "latest"
+    peer_area_types : tuple of str, optional
+        Override the tidy ``area_type`` values whose areas form the range.
+    confidence : {0.95, 0.998}
+
+    Returns
+    -------
+    pandas.DataFrame
+        The :func:`benchmark_table` columns plus ``n_areas``, ``minimum``, ``q25``,
+        ``median``, ``q75``, ``maximum``, ``worst``, ``best``, ``half_range``,
+        ``spine_worst``, ``spine_q25``, ``spine_q75``, ``spine_best``, ``spine_area``.
+    """
+    code = str(area_code).strip().upper()
+    keys = ([s.key for s in catalogue.CORE_INDICATORS] if indicators is None
+            else ([indicators] if isinstance(indicators, (str, int)) else list(indicators)))
+    area_rows = table.loc[table["area_code"] == code]
+    area_type = str(area_rows["area_type"].mode().iloc[0]) if not area_rows.empty else "UA"
+    peers = peer_area_types or PEER_AREA_TYPES.get(area_type, (area_type,))
+    parts = []
+    for key in keys:
+        spec = indicator_spec(key)
+        part = one_benchmark_table(table, key, as_area_frame([code], table), benchmark_code,
+                                    polarity=None, period=period, sexes=None,
+                                    confidence=confidence)
+        ind_rows = table.loc[(table["indicator_id"] == spec.indicator_id)
+                             & table["area_type"].isin(peers)]
+        extra = []
+        for row in part.itertuples(index=False):
+            vals = ind_rows.loc[(ind_rows["sex"] == row.sex) & (ind_rows["period"] == row.period),
+                                "value"].dropna().to_numpy(dtype=float)
+            extra.append({"n_areas": int(vals.size), **_peer_stats(vals)})
+        parts.append(pd.concat([part.reset_index(drop=True), pd.DataFrame(extra)], axis=1))
+    out = pd.concat(parts, ignore_index=True)
+    low_good = out["polarity"] == catalogue.POLARITY_LOW_IS_GOOD
+    out["worst"] = np.where(low_good, out["maximum"], out["minimum"])
+    out["best"] = np.where(low_good, out["minimum"], out["maximum"])
+    eng = out["benchmark_value"]
+    half = np.maximum((out["minimum"] - eng).abs(), (out["maximum"] - eng).abs())
+    out["half_range"] = half.where(half > 0)
+    sign = np.where(low_good, -1.0, 1.0)
+    for name, col in (("worst", "worst"), ("q25", "q25"), ("q75", "q75"), ("best", "best"),
+                      ("area", "value")):
+        out[f"spine_{name}"] = sign * (out[col] - eng) / out["half_range"]
+    # For low-is-good indicators the 25th percentile sits on the better side: swap so that
+    # spine_q25 is always the worse quartile.
+    out.loc[low_good, ["spine_q25", "spine_q75"]] = out.loc[
+        low_good, ["spine_q75", "spine_q25"]].to_numpy()
+    out.attrs.update(area_code=code, peer_area_types=tuple(peers))
+    logger.info("Area profile for %s: %d indicator rows (%d without data)", code, len(out),
+                int(out["value"].isna().sum()))
+    return out
+

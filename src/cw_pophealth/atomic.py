@@ -1,0 +1,119 @@
+"""Atomic file writes: a file is either wholly replaced or left as it was.
+
+Every write goes to a temporary file in the target's folder, which is then renamed over the
+target with :func:`os.replace` (atomic on POSIX and Windows). A failure at any point removes the
+temporary file and leaves the previous file untouched. ``durable=True`` also flushes the data and
+the folder entry to disk (:func:`os.fsync`), for files that are records rather than caches (the
+raw API cache); derived and rebuildable files skip it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+__all__ = ["fsync_dir", "write_bytes", "write_json", "write_text", "write_via"]
+
+
+def fsync_dir(folder: str | os.PathLike) -> None:
+    """Make renames in ``folder`` durable (POSIX); a no-op where folders cannot be opened."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def write_via(path: str | os.PathLike, write: Callable[[str], object], *,
+              durable: bool = False) -> Path:
+    """Call ``write(tmp_path)`` to fill a temporary file, then rename it to ``path``.
+
+    For writers that want a file name rather than bytes (``DataFrame.to_parquet``,
+    ``Figure.savefig``).
+
+    Parameters
+    ----------
+    path : path-like
+        The target; its folder is created if needed.
+    write : callable
+        Receives the temporary file's path (a ``str``) and writes the whole content to it.
+    durable : bool, default False
+        fsync the file and its folder before returning.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "out.txt"
+    >>> _ = write_via(target, lambda tmp: pathlib.Path(tmp).write_text("done"))
+    >>> target.read_text()
+    'done'
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        if durable:
+            with open(tmp, "rb+") as handle:
+                os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    if durable:
+        fsync_dir(path.parent)
+    return path
+
+
+def write_bytes(path: str | os.PathLike, data: bytes, *, durable: bool = False) -> Path:
+    """Write ``data`` to ``path`` atomically (see the module docstring).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "body.bin"
+    >>> _ = write_bytes(target, b"abc")
+    >>> target.read_bytes()
+    b'abc'
+    """
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+
+    return write_via(path, write, durable=durable)
+
+
+def write_text(path: str | os.PathLike, text: str, *, durable: bool = False) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    return write_bytes(path, text.encode("utf-8"), durable=durable)
+
+
+def write_json(path: str | os.PathLike, obj: Any, *, durable: bool = False,
+               sort_keys: bool = False) -> Path:
+    """Write ``obj`` as indented JSON (UTF-8, trailing newline) to ``path`` atomically.
+
+    Values JSON cannot represent are written with :func:`str` (paths, timestamps).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, json
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "state.json"
+    >>> _ = write_json(target, {"a": 1})
+    >>> json.loads(target.read_text())
+    {'a': 1}
+    """
+    text = json.dumps(obj, indent=2, default=str, sort_keys=sort_keys) + "\n"
+    return write_text(path, text, durable=durable)

@@ -1,0 +1,64 @@
+"""Fingerprints: SHA-256 digests of bytes, files, descriptions and this package's own code.
+
+Derived outputs (parsed-response frames, the pulled table's stamp, report stamps) are named or
+stamped by what they were made from, so that a change in any input, including the code that
+made them, rebuilds them.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+__all__ = ["digest_of", "file_sha256", "package_source_sha256", "sha256_bytes"]
+
+
+def sha256_bytes(data: bytes) -> str:
+    """Hex SHA-256 of ``data``.
+
+    Examples
+    --------
+    >>> sha256_bytes(b"")[:12]
+    'e3b0c44298fc'
+    """
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file's bytes, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def digest_of(description: Mapping[str, Any]) -> str:
+    """SHA-256 of a JSON-serialisable description, keys sorted (the name of a derived entry).
+
+    Examples
+    --------
+    >>> digest_of({"a": 1, "b": [1, 2]}) == digest_of({"b": [1, 2], "a": 1})
+    True
+    """
+    text = json.dumps(description, sort_keys=True, separators=(",", ":"), default=str)
+    return sha256_bytes(text.encode("utf-8"))
+
+
+@functools.cache
+def package_source_sha256() -> str:
+    """SHA-256 over this package's ``.py`` files (relative names and contents).
+
+    Computed once per process: the installed code does not change under a running process.
+    """
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root).as_posix()).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()

@@ -1,0 +1,456 @@
+"""Indicator data: :func:`fingertips_data`, and the request plan that :func:`~.pull.pull` shares.
+
+How a call runs
+---------------
+1. Arguments are checked offline (area codes, ids), then :func:`plan_data` lists the lookups
+   that check them against the API and the ``all_data`` requests (batches of at most
+   :data:`~cw_pophealth.fingertips.lookups.MAX_IDS_PER_REQUEST` ids per area type, or one
+   request per indicator).
+2. :func:`download` runs the lookups and the requests at the same time
+   (:func:`~cw_pophealth.fingertips.fetch.checks_then_tasks`); every body is checked and parsed
+   as it arrives, but nothing is cached yet.
+3. :func:`tidy` converts the responses of each area type together into validated tidy rows
+   (reusing the derived cache for bodies already converted by the same code), and only then
+   :func:`commit` writes the bodies fetched online to the raw cache. Bad arguments or a bad
+   body therefore leave the cache as it was.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from cw_pophealth import __version__, catalogue, schema
+from cw_pophealth.config import Settings
+from cw_pophealth.errors import CwPopHealthError, NoDataError, ParameterError
+from cw_pophealth.fingerprint import package_source_sha256
+from cw_pophealth.fingertips.args import (
+    as_list,
+    as_type_id,
+    chunks,
+    resolve_indicator_ids,
+    settings_or_default,
+)
+from cw_pophealth.fingertips.cache import DerivedFrameCache, ResponseCache, normalise_params
+from cw_pophealth.fingertips.fetch import cached_entry, checks_then_tasks, run_parallel
+from cw_pophealth.fingertips.http import Response, build_url, http_get
+from cw_pophealth.fingertips.lookups import (
+    MAX_IDS_PER_REQUEST,
+    available_data,
+    indicator_metadata,
+    profiles,
+    require_area_types,
+    require_known_areas,
+)
+from cw_pophealth.fingertips.parse import (
+    as_pandas,
+    check_body,
+    indicator_ids_in,
+    parse_fingertips_csv,
+    tidy_from_fingertips_csv,
+)
+from cw_pophealth.geography import validate_area_code
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["API_SOURCE_LABEL", "DataPlan", "DataRequest", "code_fingerprint", "commit",
+           "download", "fingertips_data", "plan_data", "rows_of", "tidy"]
+
+#: ``source`` label of rows pulled from the API.
+API_SOURCE_LABEL = "Fingertips API"
+
+
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """sha256 of the code that turns a CSV body into tidy rows: this package's source
+    (:func:`cw_pophealth.fingerprint.package_source_sha256`) plus the pandas and pyarrow versions
+    (computed once per process)."""
+    versions = f"{__version__}|{pd.__version__}|{pa.__version__}|{package_source_sha256()}"
+    return hashlib.sha256(versions.encode()).hexdigest()
+
+
+#: ``{column: dtype}`` of the tidy schema, checked on every frame read from the derived cache.
+_TIDY_DTYPES = {c.name: c.dtype for c in schema.TIDY_SCHEMA}
+
+
+@dataclass(frozen=True)
+class DataRequest:
+    """One ``all_data`` request: the endpoint (relative to the base URL) and its parameters."""
+
+    endpoint: str
+    params: dict
+
+    def fetch(self, settings: Settings) -> CsvBody:
+        """The checked response body (online: checked and parsed, not yet cached)."""
+        norm = normalise_params(self.params)
+        url = build_url(settings, self.endpoint, norm)
+        if settings.offline:
+            entry = cached_entry(ResponseCache.for_settings(settings), self.endpoint, norm, url)
+            source_url = entry.meta.get("url", url)
+            check_body(entry.body, entry.meta.get("content_type"), source_url, "CSV")
+            # The cache verified the body against the sha256 in its sidecar.
+            return CsvBody(self, norm, source_url, entry.body, str(entry.meta["sha256"]))
+        response = http_get(url, settings=settings)
+        check_body(response.body, response.content_type, url, "CSV")
+        item = CsvBody(self, norm, url, response.body,
+                       hashlib.sha256(response.body).hexdigest(), response=response)
+        item.parsed()  # the header and every row's fields are checked before anything else
+        return item
+
+
+@dataclass(eq=False)
+class CsvBody:
+    """One ``all_data`` CSV response body, checked; fetched online, it is cached by
+    :func:`commit` only once its rows have been validated."""
+
+    request: DataRequest
+    params: dict[str, str]
+    url: str
+    body: bytes
+    sha256: str
+    response: Response | None = None
+    raw: pa.Table | pd.DataFrame | None = None
+
+    @property
+    def group(self) -> tuple[str, str]:
+        """Responses of one child and parent area type are tidied together."""
+        return (self.params.get("child_area_type_id", ""),
+                self.params.get("parent_area_type_id", ""))
+
+    def parsed(self) -> pa.Table | pd.DataFrame:
+        """The CSV as raw Fingertips columns, parsed once
+        (:func:`~cw_pophealth.fingertips.parse.parse_fingertips_csv`)."""
+        if self.raw is None:
+            self.raw = parse_fingertips_csv(self.body, self.url)
+        return self.raw
+
+
+def plan_requests(ids: list[int], area_type_ids: Sequence[int], parent_area_type_id: int,
+                  profile_id: int | None, *, per_indicator: bool = False
+                  ) -> list[DataRequest]:
+    """The ``all_data`` requests for indicators at area types: for each type, batches of at most
+    :data:`MAX_IDS_PER_REQUEST` sorted ids, or one request per id with ``per_indicator``."""
+    size = 1 if per_indicator else MAX_IDS_PER_REQUEST
+    plans = []
+    for type_id in area_type_ids:
+        base = {"child_area_type_id": type_id, "parent_area_type_id": parent_area_type_id}
+        if not ids:
+            plans.append(DataRequest("all_data/csv/by_profile_id",
+                                     {**base, "profile_id": profile_id}))
+            continue
+        # Sorted ids give one cache key per set of indicators, whatever order they were asked in.
+        for batch in chunks(sorted(ids), size):
+            params: dict[str, object] = {**base, "indicator_ids": batch}
+            if profile_id is not None:
+                params["profile_id"] = profile_id
+            plans.append(DataRequest("all_data/csv/by_indicator_id", params))
+    return plans
+
+
+@dataclass(frozen=True)
+class DataPlan:
+    """What one data call will do: the checked arguments, their lookups and the requests.
+
+    Attributes
+    ----------
+    ids : list of int
+        Indicator ids (empty for a whole profile).
+    area_type_ids : list of int
+        Child area types, in the order asked.
+    parent_area_type_id : int
+    area_codes : list of str
+        Areas to keep (empty: all).
+    profile_id : int or None
+    checks : list of callables
+        Lookups that check the arguments against the API, in the order their errors win: the
+        first returns ``{area_type_id: name}`` for every type in the call.
+    requests : list of DataRequest
+    """
+
+    ids: list[int]
+    area_type_ids: list[int]
+    parent_area_type_id: int
+    area_codes: list[str]
+    profile_id: int | None
+    checks: list[Callable[[], Any]]
+    requests: list[DataRequest]
+
+
+def plan_data(indicator_ids: Any, area_type_ids: Any, parent_area_type_id: Any, *,
+              area_codes: Any = None, profile_id: int | None = None,
+              per_indicator: bool = False, settings: Settings, caller: str) -> DataPlan:
+    """Check a data call's arguments offline and plan its lookups and requests.
+
+    Parameters
+    ----------
+    indicator_ids : int, str or sequence
+        Ids or catalogue keys.
+    area_type_ids : int or sequence of int
+        Child area types.
+    parent_area_type_id : int
+    area_codes : str or sequence of str, optional
+    profile_id : int, optional
+    per_indicator : bool, default False
+        One request per indicator and area type instead of batches of 100 ids.
+    settings : Settings
+    caller : str
+        The public function, named in errors (``"fingertips_data"``, ``"pull"``).
+
+    Raises
+    ------
+    InvalidAreaCodeError, UnknownIndicatorError, UnknownAreaTypeError, ParameterError
+        Before any request.
+    """
+    codes = [validate_area_code(c, "area_codes") for c in as_list(area_codes)]
+    ids = resolve_indicator_ids(indicator_ids)
+    if not ids and profile_id is None:
+        raise ParameterError(
+            f"{caller}() needs indicator_ids or profile_id. Find ids with "
+            "cw_pophealth.fingertips.indicators().")
+    types = list(dict.fromkeys(as_type_id(t, "area_type_ids" if caller == "pull"
+                                          else "area_type_id") for t in as_list(area_type_ids)))
+    parent = as_type_id(parent_area_type_id, "parent_area_type_id")
+    everything = [*types, parent]
+    checks: list[Callable[[], Any]] = [lambda: require_area_types(everything, settings)]
+    if profile_id is not None:
+        checks.append(lambda: profiles(profile_id, settings=settings))
+    if ids:
+        checks.append(lambda: indicator_metadata(ids, settings=settings))
+    if codes:
+        checks.append(lambda: require_known_areas(codes, everything, settings))
+    requests = plan_requests(ids, types, parent, profile_id, per_indicator=per_indicator)
+    return DataPlan(ids, types, parent, codes, profile_id, checks, requests)
+
+
+def download(plan: DataPlan, *, settings: Settings, progress: bool
+             ) -> tuple[list[Any], list[CsvBody]]:
+    """Run a plan's lookups and requests concurrently.
+
+    Returns the lookups' results and the checked bodies, in plan order; nothing is cached here
+    (see :func:`commit`), so bad arguments leave the cache as it was.
+    """
+    started = time.monotonic()
+    tasks = [(lambda p=p: p.fetch(settings)) for p in plan.requests]
+    results, bodies = checks_then_tasks(plan.checks, tasks, settings=settings,
+                                        progress=progress, description="Fingertips data")
+    logger.info("%s %d response(s) (%.1f MB) in %.1f s",
+                "Read" if settings.offline else "Downloaded", len(bodies),
+                sum(len(b.body) for b in bodies) / 1e6, time.monotonic() - started)
+    return results, bodies
+
+
+def commit(bodies: Sequence[CsvBody], settings: Settings) -> None:
+    """Store the bodies fetched online in the raw cache (concurrently, after validation)."""
+    store = ResponseCache.for_settings(settings)
+
+    def put(item: CsvBody) -> None:
+        response = item.response
+        assert response is not None  # only bodies fetched online are pending
+        store.put(item.request.endpoint, item.params, item.body, url=item.url,
+                  status=response.status, content_type=response.content_type,
+                  elapsed=response.elapsed, extension="csv")
+        item.response = None
+
+    pending = [b for b in bodies if b.response is not None]
+    tasks: list[Callable[[], None]] = [functools.partial(put, b) for b in pending]
+    run_parallel(tasks, settings=settings, progress=False, description="cache")
+
+
+def tidy(bodies: Sequence[CsvBody], *, settings: Settings, include_categories: bool
+          ) -> pd.DataFrame:
+    """The validated tidy rows of all responses, in plan order, then cache the new bodies.
+
+    The responses of one area type are converted together (one conversion per area type rather
+    than per response: most of the cost of a conversion does not depend on its size). Each row's
+    ``source_ref`` is still the URL of the response it came from. A group already converted by
+    the same code from the same bodies is read from the derived cache.
+    """
+    groups: dict[tuple[str, str], list[CsvBody]] = {}
+    for item in bodies:
+        groups.setdefault(item.group, []).append(item)
+    derived = DerivedFrameCache.for_settings(settings)
+    descriptions = {
+        key: {"kind": "fingertips tidy csv", "code": code_fingerprint(),
+              "include_categories": bool(include_categories),
+              "responses": [[i.url, i.sha256] for i in items]}
+        for key, items in groups.items()
+    }
+    frames: dict[tuple[str, str], pd.DataFrame] = {}
+    todo = []
+    for key in groups:
+        cached = derived.get(descriptions[key], _TIDY_DTYPES)
+        if cached is None:
+            todo.append(key)
+        else:
+            frames[key] = cached
+    unparsed = [i for key in todo for i in groups[key] if i.raw is None]
+    run_parallel([i.parsed for i in unparsed], settings=settings, progress=False,
+                 description="parse")
+    tasks: list[Callable[[], pd.DataFrame]] = [
+        functools.partial(_tidy_group, groups[key], include_categories) for key in todo]
+    converted = run_parallel(tasks, settings=settings, progress=False, description="tidy")
+    for key, frame in zip(todo, converted, strict=True):
+        frames[key] = frame
+        derived.put(descriptions[key], frame)
+    commit(bodies, settings)
+    frames = {key: frames[key] for key in groups}  # plan order
+    non_empty = [f for f in frames.values() if not f.empty]
+    return pd.concat(non_empty, ignore_index=True) if non_empty else schema.empty_tidy()
+
+
+def _tidy_group(items: Sequence[CsvBody], include_categories: bool) -> pd.DataFrame:
+    """Tidy the responses of one area type with one conversion (see :func:`tidy`)."""
+    parts = [(i.parsed(), i.url) for i in items if len(i.parsed())]
+    if not parts:
+        return schema.empty_tidy()
+    owner: dict[int, str] = {}
+    disjoint = True
+    for raw, url in parts:
+        for ident in indicator_ids_in(raw):
+            disjoint &= owner.setdefault(ident, url) == url
+    if len(parts) == 1 or not disjoint:
+        frames = [tidy_from_fingertips_csv(
+            as_pandas(raw), source=API_SOURCE_LABEL, source_ref=url,
+            include_categories=include_categories) for raw, url in parts]
+        return pd.concat(frames, ignore_index=True)
+    urls = [url for _, url in parts]
+    where = (", ".join(urls) if len(urls) <= 3
+             else f"{urls[0]} and {len(urls) - 1} other responses for the same area type")
+    if all(isinstance(raw, pa.Table) for raw, _ in parts):
+        # One conversion to pandas for the group (columns matched by name).
+        combined = as_pandas(pa.concat_tables([raw for raw, _ in parts],
+                                               promote_options="default"))
+    else:
+        combined = pd.concat([as_pandas(raw) for raw, _ in parts], ignore_index=True)
+    frame = tidy_from_fingertips_csv(
+        combined, source=API_SOURCE_LABEL, source_ref=where,
+        include_categories=include_categories)
+    # Each indicator came in exactly one of these responses: give every row its own URL.
+    frame["source_ref"] = frame["indicator_id"].astype("int64").map(owner).astype("string")
+    return frame
+
+
+
+def rows_of(plan: DataPlan, bodies: Sequence[CsvBody], *, settings: Settings,
+            include_categories: bool = False) -> pd.DataFrame:
+    """The plan's tidy rows (:func:`tidy`), kept to its areas.
+
+    Raises
+    ------
+    NoDataError
+        If no row is left; the message lists the area types that have data.
+    """
+    table = tidy(bodies, settings=settings, include_categories=include_categories)
+    if plan.area_codes:
+        table = table.loc[table["area_code"].isin(plan.area_codes)]
+    if table.empty:
+        raise no_data_error(plan, settings)
+    return table
+
+
+def no_data_error(plan: DataPlan, settings: Settings) -> NoDataError:
+    """The error for a valid call with no rows, naming the area types that do have data."""
+    what = (f"indicator(s) {plan.ids}" if plan.ids else f"profile {plan.profile_id}")
+    where = f"area type(s) {plan.area_type_ids}"
+    if plan.area_codes:
+        where += f" and area code(s) {plan.area_codes}"
+    hints: list[str] = []
+    for ident in plan.ids[:5]:
+        try:
+            types = available_data(indicator_id=ident, settings=settings)["area_type_id"]
+        except CwPopHealthError:
+            hints = []
+            break
+        listed = sorted(int(t) for t in types.dropna())
+        hints.append(f"{ident}: {listed}" if listed else f"{ident}: none")
+    hint = (f" Area types that have data: {'; '.join(hints)}." if hints else "")
+    return NoDataError(
+        f"Fingertips returned no rows for {what} at {where}.{hint} Call "
+        "cw_pophealth.fingertips.available_data(indicator_id=...) to find the area types "
+        "with data and pass one as area_type_id.")
+
+
+def fingertips_data(
+    indicator_ids=None,
+    area_type_id: int = catalogue.AREA_TYPE_COUNTY_UA,
+    parent_area_type_id: int = catalogue.AREA_TYPE_ENGLAND,
+    area_codes=None,
+    profile_id: int | None = None,
+    include_categories: bool = False,
+    settings: Settings | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Indicator data from the Fingertips API as the validated tidy table.
+
+    Uses ``all_data/csv/by_indicator_id`` (at most 100 ids per request; several requests run
+    concurrently on ``settings.max_workers`` threads with a progress bar), or
+    ``all_data/csv/by_profile_id`` when only ``profile_id`` is given. Area codes are checked
+    offline before any request. Area types, profile, indicators and area codes are then checked
+    against the API's lookups, which run at the same time as the data requests; the data are
+    used and cached only if every check passes. When several arguments are wrong, the error is
+    the first in that order.
+
+    Parameters
+    ----------
+    indicator_ids : int, str or sequence, optional
+        Fingertips ids or catalogue keys (``"smoking"``). Required unless ``profile_id`` is given.
+    area_type_id : int, default 502
+        Child area type: 502 counties & UAs, 501 districts & UAs, 6 regions, ...
+    parent_area_type_id : int, default 15
+        Parent type: fills ``parent_code``/``parent_name`` and the "compared to parent" column
+        (15 England, 6 regions).
+    area_codes : str or sequence, optional
+        Keep only these areas (England, the parents and the children are all allowed).
+    profile_id : int, optional
+        Profile to take the data (and polarity) from.
+    include_categories : bool, default False
+        Keep breakdown rows (e.g. deprivation deciles) as well as headline rows.
+    settings : Settings, optional
+    progress : bool, default True
+        Show a progress bar when more than one request is made.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The tidy schema (:data:`cw_pophealth.schema.TIDY_SCHEMA`) with ``source="Fingertips
+        API"`` and ``source_ref`` the request URL; values unrounded.
+
+    Raises
+    ------
+    InvalidAreaCodeError
+        A malformed area code (before any request).
+    UnknownAreaTypeError, UnknownIndicatorError, UnknownAreaError, ParameterError
+        An area type, indicator, area or profile that Fingertips does not know.
+    NoDataError
+        A valid request with no rows; the message lists the area types that have data.
+    APIUnavailableError, MalformedResponseError, SchemaDriftError, OfflineCacheMissError
+        Transport, format and cache failures; the raw cache is left as it was.
+
+    See Also
+    --------
+    available_data : which area types have data for an indicator.
+    pull : the core indicators for the standard area types, written to the tidy table.
+
+    Examples
+    --------
+    >>> le = fingertips_data(90366, area_type_id=501, area_codes=["E08000026"])  # doctest: +SKIP
+    >>> le.query("period == '2021 - 23'")[["sex", "value"]]  # doctest: +SKIP
+          sex  value
+    0  Female   81.7...
+    1    Male   77.3...
+    """
+    settings = settings_or_default(settings)
+    plan = plan_data(indicator_ids, [area_type_id], parent_area_type_id, area_codes=area_codes,
+                     profile_id=profile_id, settings=settings, caller="fingertips_data")
+    _, bodies = download(plan, settings=settings, progress=progress)
+    table = rows_of(plan, bodies, settings=settings, include_categories=include_categories)
+    return schema.validate_tidy(table, where="the Fingertips API response")
+

@@ -1,0 +1,366 @@
+"""The Fingertips response formats: the one place that knows them.
+
+* The ``all_data/csv`` export: its header (:data:`FINGERTIPS_CSV_COLUMNS`), which columns are
+  required, how its columns map to the tidy schema (:data:`CSV_TO_TIDY`), and
+  :func:`parse_fingertips_csv`, the parser of API bodies.
+* The JSON endpoints: :func:`check_body` and :func:`parse_json` reject HTML pages, empty bodies
+  and invalid or mis-shaped JSON before anything is used or cached.
+
+Nothing here rounds or fills values: a malformed number is an error, a blank field is missing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute  # noqa: F401 - pa.compute
+import pyarrow.csv as pa_csv
+
+from cw_pophealth import schema
+from cw_pophealth.errors import OFFLINE_HINT, MalformedResponseError, SchemaDriftError
+from cw_pophealth.geography import normalise_area_type
+from cw_pophealth.periods import add_period_bounds
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "CSV_TO_TIDY",
+    "FINGERTIPS_CSV_COLUMNS",
+    "FINGERTIPS_CSV_COLUMNS_2017",
+    "FINGERTIPS_CSV_REQUIRED",
+    "as_pandas",
+    "check_body",
+    "check_fingertips_columns",
+    "indicator_ids_in",
+    "parse_fingertips_csv",
+    "parse_json",
+    "snippet",
+    "tidy_from_fingertips_csv",
+]
+
+#: Exact header of a real Fingertips ``all_data/csv`` export of about 2017 (the file
+#: ``indicators-CountyUA.data.csv`` in jargonautical/data-dev).
+FINGERTIPS_CSV_COLUMNS_2017: tuple[str, ...] = (
+    "Indicator ID", "Indicator Name", "Parent Code", "Parent Name", "Area Code", "Area Name",
+    "Area Type", "Sex", "Age", "Category Type", "Category", "Time period", "Value",
+    "Lower CI 95.0 limit", "Upper CI 95.0 limit", "Lower CI 99.8 limit", "Upper CI 99.8 limit",
+    "Count", "Denominator", "Value note", "Recent Trend",
+    "Compared to England value or percentiles", "Compared to Region value or percentiles",
+    "Time period Sortable", "New data", "Compared to goal",
+)
+#: The current API's 27 columns: the 26 above plus ``Time period range`` (fingertipsR 1.0.9+).
+#: Its position is not evidenced; it is placed after ``Time period Sortable`` here and located
+#: by name, never by position, when reading.
+FINGERTIPS_CSV_COLUMNS: tuple[str, ...] = (
+    FINGERTIPS_CSV_COLUMNS_2017[:24] + ("Time period range",) + FINGERTIPS_CSV_COLUMNS_2017[24:]
+)
+#: Columns a response must have for the client to use it (the rest are optional).
+FINGERTIPS_CSV_REQUIRED: tuple[str, ...] = (
+    "Indicator ID", "Indicator Name", "Area Code", "Area Name", "Area Type", "Sex", "Age",
+    "Time period", "Value", "Lower CI 95.0 limit", "Upper CI 95.0 limit",
+)
+
+#: Fingertips CSV column -> tidy column. The parent comparison column's name varies with the
+#: parent area type, so it is matched by pattern in :func:`check_fingertips_columns`.
+CSV_TO_TIDY: dict[str, str] = {
+    "Indicator ID": "indicator_id",
+    "Indicator Name": "indicator_name",
+    "Area Code": "area_code",
+    "Area Name": "area_name",
+    "Area Type": "area_type",
+    "Parent Code": "parent_code",
+    "Parent Name": "parent_name",
+    "Sex": "sex",
+    "Age": "age",
+    "Category Type": "category_type",
+    "Category": "category",
+    "Time period": "period",
+    "Time period Sortable": "period_sortable",
+    "Value": "value",
+    "Lower CI 95.0 limit": "lower_ci_95",
+    "Upper CI 95.0 limit": "upper_ci_95",
+    "Lower CI 99.8 limit": "lower_ci_99_8",
+    "Upper CI 99.8 limit": "upper_ci_99_8",
+    "Count": "count",
+    "Denominator": "denominator",
+    "Value note": "value_note",
+    "Recent Trend": "recent_trend",
+    "Compared to England value or percentiles": "compared_to_england",
+}
+#: The England comparison column, told apart from the parent comparison column.
+ENGLAND_COMPARISON = "Compared to England value or percentiles"
+
+# Fingertips CSV columns read as numbers; every other column is read as text.
+_CSV_INT_COLUMNS = ("Indicator ID", "Time period Sortable")
+_CSV_FLOAT_COLUMNS = ("Value", "Lower CI 95.0 limit", "Upper CI 95.0 limit",
+                      "Lower CI 99.8 limit", "Upper CI 99.8 limit", "Count", "Denominator")
+#: Parse CSVs with pyarrow's multi-threaded reader when available (tests switch this off to
+#: exercise the C-engine path).
+PREFER_PYARROW = True
+#: Advice appended to format errors about an API response.
+API_ADVICE = f"Nothing was cached; {OFFLINE_HINT}"
+
+def snippet(body: bytes, limit: int = 200) -> str:
+    """A short, printable start of a body for error messages (an HTML page's title)."""
+    text = body[:limit * 2].decode("utf-8", errors="replace")
+    title = re.search(r"<title[^>]*>(.*?)</title>", text, re.I | re.S)
+    if title:
+        return f"page title {title.group(1).strip()[:limit]!r}"
+    return repr(" ".join(text.split())[:limit])
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON endpoints
+# ---------------------------------------------------------------------------------------------
+def check_body(body: bytes, content_type: str | None, url: str, what: str) -> None:
+    """Reject empty bodies and HTML pages served with status 200.
+
+    Raises
+    ------
+    MalformedResponseError
+        Naming the URL and, for an HTML page, its title.
+    """
+    stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not stripped:
+        raise MalformedResponseError(
+            f"The Fingertips API returned an empty body for {url} (expected {what}). Nothing was "
+            f"cached; {OFFLINE_HINT}.", url=url)
+    if "text/html" in (content_type or "").lower() or stripped[:1] == b"<":
+        raise MalformedResponseError(
+            f"The Fingertips API returned an HTML page instead of {what} for {url} "
+            f"({snippet(stripped)}); this is usually a maintenance or error page. Nothing was "
+            f"cached. Check https://fingertips.phe.org.uk, {OFFLINE_HINT}.", url=url)
+
+
+def parse_json(body: bytes, url: str, *, expect: type | tuple[type, ...],
+               allow_null: bool = False) -> Any:
+    """Decode a JSON body and check its top-level type.
+
+    Raises
+    ------
+    MalformedResponseError
+        Invalid JSON, or a top-level value that is not of type ``expect`` (``null`` is accepted
+        only with ``allow_null``).
+    """
+    try:
+        data = json.loads(body.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise MalformedResponseError(
+            f"The Fingertips API returned invalid JSON for {url} ({exc}; starts "
+            f"{snippet(body, 80)}). The response may have been cut short; nothing was cached. "
+            f"{OFFLINE_HINT.capitalize()}.", url=url) from exc
+    if data is None and allow_null:
+        return None
+    if not isinstance(data, expect):
+        types = (expect,) if isinstance(expect, type) else expect
+        names = "/".join(t.__name__ for t in types)
+        raise MalformedResponseError(
+            f"The Fingertips API returned a JSON {type(data).__name__} for {url}, expected a "
+            f"{names}. The endpoint's format may have changed; nothing was cached.", url=url)
+    return data
+
+
+# ---------------------------------------------------------------------------------------------
+# The all_data CSV
+# ---------------------------------------------------------------------------------------------
+def check_fingertips_columns(columns: Iterable[object], *, where: str) -> dict[str, str]:
+    """Check a Fingertips CSV header and return the rename map to the tidy schema.
+
+    Accepts the 26-column (≈2017) and 27-column (current) headers, the older ``Target data``
+    name for ``Compared to goal``, and any ``Compared to <parent> value or percentiles`` column
+    (the parent's name varies with the parent area type).
+
+    Raises
+    ------
+    SchemaDriftError
+        If a required column is missing; the message lists the missing and unexpected names.
+
+    Examples
+    --------
+    >>> rename = check_fingertips_columns(FINGERTIPS_CSV_COLUMNS, where="example")
+    >>> rename["Compared to Region value or percentiles"]
+    'compared_to_parent'
+    """
+    cols = [str(c) for c in columns]
+    missing = [c for c in FINGERTIPS_CSV_REQUIRED if c not in cols]
+    parent_cols = [
+        c for c in cols
+        if c.startswith("Compared to ") and c.endswith("value or percentiles")
+        and c != ENGLAND_COMPARISON
+    ]
+    known = set(FINGERTIPS_CSV_COLUMNS) | {"Target data"} | set(parent_cols)
+    unexpected = [c for c in cols if c not in known]
+    if missing:
+        raise SchemaDriftError(
+            f"The Fingertips CSV from {where} lacks column(s) {missing}"
+            + (f" and has unexpected column(s) {unexpected}" if unexpected else "")
+            + ". The API's format has changed: check fingertipsR's NEWS for the new header, "
+            "then update cw_pophealth.fingertips.parse.FINGERTIPS_CSV_COLUMNS. The cached data "
+            "was not changed.",
+            url=where,
+        )
+    if unexpected:
+        logger.warning("Fingertips CSV from %s has unexpected column(s) %s (ignored)", where,
+                       unexpected)
+    rename = dict(CSV_TO_TIDY)
+    if parent_cols:
+        rename[parent_cols[0]] = "compared_to_parent"
+    return rename
+
+
+def tidy_from_fingertips_csv(
+    raw: pd.DataFrame, *, source: str, source_ref: str, include_categories: bool = False
+) -> pd.DataFrame:
+    """Turn a parsed Fingertips ``all_data/csv`` frame into validated tidy rows.
+
+    Parameters
+    ----------
+    raw : pandas.DataFrame
+        The CSV as :func:`parse_fingertips_csv` and :func:`as_pandas` read it.
+    source : str
+        Short provenance label stored in every row (e.g. ``'Fingertips API'``).
+    source_ref : str
+        The URL or file the rows came from.
+    include_categories : bool, default False
+        Keep deprivation/ethnicity category rows (``Category Type`` not blank).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Validated tidy rows.
+
+    Raises
+    ------
+    SchemaDriftError
+        If the header lacks required columns.
+    """
+    rename = check_fingertips_columns(raw.columns, where=source_ref)
+    df = raw.rename(columns=rename)
+    df = df.loc[:, [c for c in df.columns if c in schema.TIDY_COLUMNS]]
+    for text_col in ("category_type", "category", "value_note", "age", "parent_code"):
+        if text_col in df.columns:
+            df[text_col] = df[text_col].astype("string").str.strip().replace("", pd.NA)
+    if not include_categories and "category_type" in df.columns:
+        df = df.loc[df["category_type"].isna()]
+    df = df.assign(
+        indicator_name=df["indicator_name"].astype("string").str.strip(),
+        area_type=normalise_area_type(df["area_code"], df["area_type"]),
+        source=source,
+        source_ref=source_ref,
+    )
+    df = schema.coerce_tidy(add_period_bounds(df))
+    return schema.validate_tidy(df, where=source_ref)
+
+
+def _check_field_counts(body: bytes, n_columns: int, where: str, advice: str) -> None:
+    """Row-by-row field count check (used with the C engine, which pads short rows silently)."""
+    reader = csv.reader(io.StringIO(body.decode("utf-8-sig", errors="replace"), newline=""),
+                        strict=True)
+    try:
+        for number, row in enumerate(reader, start=1):
+            if row and len(row) != n_columns:
+                raise MalformedResponseError(
+                    f"The CSV from {where} is truncated or ragged: record {number} has "
+                    f"{len(row)} field(s), the header has {n_columns}. {advice}.", url=where)
+    except csv.Error as exc:
+        raise MalformedResponseError(
+            f"The CSV from {where} ends inside a quoted field ({exc}): it was cut short. "
+            f"{advice}.", url=where) from exc
+
+
+def _csv_header(body: bytes, where: str) -> tuple[bytes, list[str]]:
+    """The body without a BOM and its header, checked (:class:`SchemaDriftError` on drift)."""
+    text_start = body.lstrip(b"\xef\xbb\xbf")
+    header_line = text_start.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", errors="replace")
+    header = next(csv.reader([header_line]))
+    check_fingertips_columns(header, where=where)
+    return text_start, header
+
+
+def parse_fingertips_csv(body: bytes, where: str, *, advice: str = API_ADVICE
+                         ) -> pa.Table | pd.DataFrame:
+    """Parse an ``all_data/csv`` body into raw Fingertips columns.
+
+    The header is checked first (:class:`SchemaDriftError` on drift). Numbers are read as numbers
+    and every other column as text, missing only when empty. pyarrow's reader (multi-threaded,
+    outside the GIL) gives a :class:`pyarrow.Table`; it rejects rows with the wrong number of
+    fields and values that are not numbers. Anything it rejects, or every body when
+    :data:`PREFER_PYARROW` is off, goes through pandas' C engine after a record-by-record field
+    count check, which either parses it or raises :class:`MalformedResponseError` saying what is
+    wrong: a malformed number such as ``12,3`` is an error, never a missing value.
+
+    Parameters
+    ----------
+    body : bytes
+        The CSV as received or as saved on disk.
+    where : str
+        The URL or file, named in errors and logs.
+    advice : str, optional
+        What to do, appended to format errors (default: for an API response).
+
+    Returns
+    -------
+    pyarrow.Table or pandas.DataFrame
+        Use :func:`as_pandas` for a DataFrame either way.
+
+    Raises
+    ------
+    SchemaDriftError, MalformedResponseError
+
+    Examples
+    --------
+    >>> header = ",".join(FINGERTIPS_CSV_COLUMNS)
+    >>> row = ",".join(["90366", "Life expectancy", "", "", "E92000001", "England", "England",
+    ...                 "Male", "All ages", "", "", "2021 - 23", "79.1"] + [""] * 14)
+    >>> as_pandas(parse_fingertips_csv(f"{header}\\r\\n{row}\\r\\n".encode(), "example"))["Value"]
+    0    79.1
+    Name: Value, dtype: float64
+    """
+    text_start, header = _csv_header(body, where)
+    if PREFER_PYARROW:
+        types = {c: (pa.int64() if c in _CSV_INT_COLUMNS else pa.float64()
+                     if c in _CSV_FLOAT_COLUMNS else pa.string()) for c in header}
+        try:
+            return pa_csv.read_csv(
+                io.BytesIO(text_start),
+                convert_options=pa_csv.ConvertOptions(
+                    column_types=types, null_values=[""], strings_can_be_null=True,
+                    quoted_strings_can_be_null=True))
+        except (pa.ArrowException, ValueError, TypeError) as exc:
+            logger.debug("pyarrow could not read the CSV from %s (%s); using the C engine", where,
+                         exc)
+    dtypes = {c: ("Int64" if c in _CSV_INT_COLUMNS else "float64" if c in _CSV_FLOAT_COLUMNS
+                  else "string") for c in header}
+    _check_field_counts(text_start, len(header), where, advice)
+    try:
+        return pd.read_csv(io.BytesIO(text_start), engine="c", on_bad_lines="error",
+                           dtype=dtypes, keep_default_na=False, na_values=[""])
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise MalformedResponseError(
+            f"The CSV from {where} could not be parsed ({exc}). {advice}.", url=where) from exc
+
+
+_ARROW_TO_PANDAS = {pa.string(): pd.StringDtype(), pa.int64(): pd.Int64Dtype()}
+
+
+def as_pandas(parsed: pa.Table | pd.DataFrame) -> pd.DataFrame:
+    """A parsed CSV as pandas: text as ``string``, integers as ``Int64``, floats as float64."""
+    if isinstance(parsed, pd.DataFrame):
+        return parsed
+    return parsed.to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
+
+
+def indicator_ids_in(parsed: pa.Table | pd.DataFrame) -> list[int]:
+    """The distinct indicator ids in a parsed CSV."""
+    column = parsed["Indicator ID"]
+    if isinstance(parsed, pa.Table):
+        return [int(v) for v in pa.compute.unique(column).to_pylist() if v is not None]
+    return [int(v) for v in column.dropna().unique()]

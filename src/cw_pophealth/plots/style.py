@@ -1,0 +1,294 @@
+"""House style shared by every chart: colours, legends, titles, footers and figure metadata.
+
+Every figure carries a title, axis units and a footer naming the source (indicator id and
+file/API, with its vintage) and the data period. The footer and title are also kept in
+:func:`figure_metadata`, which :func:`cw_pophealth.report.save_figure` writes into the PNG/SVG
+metadata and the report index.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import re
+import textwrap
+import weakref
+from collections.abc import Iterable, Mapping
+from typing import cast
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
+from matplotlib.patches import Patch
+
+from cw_pophealth import __version__, catalogue
+
+logger = logging.getLogger(__name__)
+
+COMPARISON_LABELS = ("Better", "Similar", "Worse", "Higher", "Lower", "Not compared")
+
+PALETTES: dict[str, dict[str, str]] = {
+    "colour-blind-safe": {
+        "Better": "#009E73",
+        "Similar": "#F0E442",
+        "Worse": "#D55E00",
+        "Higher": "#56B4E9",
+        "Lower": "#0072B2",
+        "Not compared": "#BBBBBB",
+    },
+    "fingertips": {
+        "Better": "#92D050",
+        "Similar": "#FFC000",
+        "Worse": "#C00000",
+        "Higher": "#BED2FF",
+        "Lower": "#5555E6",
+        "Not compared": "#C9C9C9",
+    },
+}
+DEFAULT_PALETTE = "colour-blind-safe"
+
+#: Window-of-need bar colours (Okabe-Ito): years in good health, years in not-good health.
+HLE_COLOUR = "#0072B2"
+GAP_COLOUR = "#E69F00"
+#: Lines for focus areas in trend charts (Paul Tol's "muted" scheme, colour-blind safe),
+#: chosen to differ from the comparison colours used for the markers.
+AREA_LINE_COLOURS = ("#332288", "#882255", "#117733", "#44AA99", "#AA4499", "#999933")
+BENCHMARK_COLOUR = "#000000"
+CONTEXT_COLOUR = "#B0B0B0"
+MISSING_TEXT_COLOUR = "#6A6A6A"
+
+#: How the comparison colours were decided, for legends.
+COMPARISON_RULE = (
+    "Compared with {benchmark}: the area's 95% confidence interval against the {benchmark} "
+    "value (Fingertips method). Where the data carry no confidence interval, the label "
+    "published by Fingertips is shown."
+)
+
+_FOOTER_GID = "cw-footer"
+_METADATA: weakref.WeakKeyDictionary[Figure, dict] = weakref.WeakKeyDictionary()
+
+
+def comparison_colours(palette: str | Mapping[str, str] | None = None) -> dict[str, str]:
+    """Colour for each comparison label.
+
+    Parameters
+    ----------
+    palette : str or mapping, optional
+        ``"colour-blind-safe"`` (default), ``"fingertips"``, or a mapping of label to colour
+        (missing labels fall back to the default palette).
+
+    Returns
+    -------
+    dict of str to str
+
+    Raises
+    ------
+    ValueError
+        For an unknown palette name.
+
+    Examples
+    --------
+    >>> comparison_colours()["Worse"]
+    '#D55E00'
+    >>> comparison_colours("fingertips")["Better"]
+    '#92D050'
+    """
+    base = dict(PALETTES[DEFAULT_PALETTE])
+    if palette is None:
+        return base
+    if isinstance(palette, str):
+        if palette not in PALETTES:
+            raise ValueError(f"Unknown palette {palette!r}; use one of {sorted(PALETTES)} or a "
+                             "mapping of comparison label to colour.")
+        return dict(PALETTES[palette])
+    return {**base, **dict(palette)}
+
+
+def colour_for(label, colours: Mapping[str, str]) -> str:
+    return colours.get(str(label), colours["Not compared"])
+
+
+def comparison_legend_handles(labels: Iterable[str] | None = None, palette=None) -> list[Patch]:
+    """Legend patches for comparison labels (all six by default), in a fixed order."""
+    colours = comparison_colours(palette)
+    wanted = list(COMPARISON_LABELS) if labels is None else [
+        lab for lab in COMPARISON_LABELS if lab in set(map(str, labels))]
+    return [Patch(facecolor=colours[lab], edgecolor="#333333", linewidth=0.6, label=lab)
+            for lab in wanted]
+
+
+def figure_metadata(fig: Figure) -> dict:
+    """Title, source, data period and footer text recorded for a figure by this module.
+
+    Returns an empty dict for figures this module did not draw.
+    """
+    return dict(_METADATA.get(fig, {}))
+
+
+def record(fig: Figure, **meta) -> None:
+    current = _METADATA.setdefault(fig, {})
+    current.update({k: v for k, v in meta.items() if v is not None})
+
+
+def figure_title(fig_or_ax: Figure | Axes) -> str:
+    """The figure's suptitle, else its first axes' title (for tests and the report index)."""
+    fig = fig_or_ax.figure if isinstance(fig_or_ax, Axes) else fig_or_ax
+    if isinstance(fig, Figure) and fig.get_suptitle():
+        return fig.get_suptitle()
+    if isinstance(fig_or_ax, Axes) and fig_or_ax.get_title():
+        return fig_or_ax.get_title()
+    for ax in fig.axes:
+        if ax.get_title():
+            return ax.get_title()
+    return ""
+
+
+def footer_text(fig_or_ax: Figure | Axes) -> str | None:
+    """The footer a plotting function added to the figure, or ``None``."""
+    fig = fig_or_ax.figure if isinstance(fig_or_ax, Axes) else fig_or_ax
+    for text in fig.texts:
+        if text.get_gid() == _FOOTER_GID:
+            return text.get_text()
+    return None
+
+
+_DATE = re.compile(r"\((\d{4}-\d{2}-\d{2})\)")
+_ONS_DATE = re.compile(r"ONS source date ([\d/]+)")
+
+
+def _vintage(source: str) -> str:
+    """A short vintage note from a tidy ``source`` label (extract date, ONS date, rounding)."""
+    text = str(source)
+    parts = []
+    if m := _DATE.search(text):
+        parts.append(f"extract of {m[1]}")
+    if m := _ONS_DATE.search(text):
+        parts.append(f"ONS source date {m[1]}")
+    if "rounded to 1 dp" in text:
+        parts.append("values rounded to 1 dp upstream")
+    if text.startswith("Fingertips API") or "fingertips.phe.org.uk" in text:
+        parts.append("Fingertips API")
+    return ", ".join(parts)
+
+
+def source_note(frame: pd.DataFrame, *, id_column: str = "indicator_id",
+                ref_column: str = "source_ref", label_column: str = "source") -> str:
+    """"Fingertips 92443: trafford_themes/adults_smoking.csv (extract of 2026-05-13, ...)".
+
+    One clause per indicator x source file present in ``frame``.
+    """
+    if frame.empty or ref_column not in frame.columns:
+        return "no data"
+    clauses = []
+    cols = [id_column, ref_column] + ([label_column] if label_column in frame.columns else [])
+    rows = frame.dropna(subset=[ref_column])[cols].drop_duplicates([id_column, ref_column])
+    for row in rows.itertuples(index=False):
+        vintage = _vintage(getattr(row, label_column, "")) if label_column in cols else ""
+        ref = getattr(row, ref_column)
+        clauses.append(f"indicator {getattr(row, id_column)}: {ref}"
+                       + (f" ({vintage})" if vintage else ""))
+    return "; ".join(clauses) if clauses else "no data"
+
+
+def periods_note(periods: Iterable) -> str:
+    labels = [str(p) for p in dict.fromkeys(periods) if pd.notna(p) and str(p) != "<NA>"]
+    if not labels:
+        return "no data"
+    return labels[0] if len(labels) == 1 else ", ".join(labels)
+
+
+def add_footer(fig: Figure, *, source: str, period: str, note: str | None = None,
+               width: int | None = None) -> str:
+    """Write the standard footer (source, data period, note, production stamp) under a figure.
+
+    The text is placed in the bottom band of the figure; figures made by this module reserve
+    that band in their layout. Returns the footer text.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    source : str
+        Indicator ids and files/API with vintage (see :func:`source_note`).
+    period : str
+        Data period(s) shown.
+    note : str, optional
+        Method or comparison note.
+    width : int, optional
+        Wrap width in characters (default from the figure width).
+    """
+    width = width or max(60, int(fig.get_figwidth() * 15))
+    stamp = f"Made {_dt.date.today().isoformat()} with cw_pophealth {__version__}."
+    parts = [f"Source: {source}.", f"Data period: {period}."]
+    if note:
+        parts.append(note.rstrip(".") + ".")
+    parts.append(stamp)
+    text = "\n".join(textwrap.fill(p, width=width) for p in parts)
+    for old in [t for t in fig.texts if t.get_gid() == _FOOTER_GID]:
+        old.remove()
+    n_lines = text.count("\n") + 1
+    fontsize = 7.5
+    band = (n_lines * fontsize * 1.6 + 8) / (fig.get_figheight() * 72)
+    fig.text(0.01, 0.005, text, ha="left", va="bottom", fontsize=fontsize, color="#444444",
+             gid=_FOOTER_GID, linespacing=1.3)
+    engine = fig.get_layout_engine()
+    if isinstance(engine, ConstrainedLayoutEngine):
+        engine.set(rect=(0, band, 1, 1 - band))
+    else:
+        fig.subplots_adjust(bottom=max(fig.subplotpars.bottom, band + 0.06))
+    record(fig, source=source, period=period, footer=text)
+    return text
+
+
+def new_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+    """Return (figure, axes): those of ``ax``, or a new constrained-layout figure's."""
+    if ax is not None:
+        return cast(Figure, ax.figure), ax  # the charts draw on top-level figures
+    fig, new_ax = plt.subplots(figsize=figsize, layout="constrained")
+    return fig, new_ax
+
+
+def finish(fig: Figure, ax: Axes | None, *, title: str, source: str, period: str,
+            note: str | None, footer: bool, kind: str) -> None:
+    if ax is not None and title:
+        ax.set_title(title, loc="left", fontsize=11, fontweight="bold")
+    record(fig, title=title, kind=kind, source=source, period=period)
+    if footer:
+        add_footer(fig, source=source, period=period, note=note)
+
+
+def benchmark_name(frame: pd.DataFrame) -> str:
+    if "benchmark_name" in frame.columns and frame["benchmark_name"].notna().any():
+        return str(frame["benchmark_name"].dropna().iloc[0])
+    return "England"
+
+
+def unit_suffix(unit: str) -> str:
+    return "%" if unit == "%" else f" {unit}"
+
+
+
+def legend_labels(frame: pd.DataFrame) -> list[str]:
+    """Comparison labels a legend needs: the RAG trio for RAG indicators, Higher/Lower for
+    no-judgement ones, plus any other label present."""
+    labels = set(frame["comparison"].dropna().astype(str)) if "comparison" in frame else set()
+    polarities = set(frame["polarity"].dropna().astype(int)) if "polarity" in frame else {0}
+    if polarities & {catalogue.POLARITY_HIGH_IS_GOOD, catalogue.POLARITY_LOW_IS_GOOD}:
+        labels |= {"Better", "Similar", "Worse"}
+    if catalogue.POLARITY_NO_JUDGEMENT in polarities:
+        labels |= {"Higher", "Similar", "Lower"}
+    labels.add("Not compared")
+    return [lab for lab in COMPARISON_LABELS if lab in labels]
+
+
+def no_data_panel(ax: Axes, message: str) -> None:
+    """Blank an axes except for its title and a centred message."""
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    for side in ("top", "right", "left", "bottom"):
+        ax.spines[side].set_visible(False)
+    ax.text(0.5, 0.5, textwrap.fill(message, 60), transform=ax.transAxes, ha="center",
+            va="center", fontsize=10, style="italic", color=MISSING_TEXT_COLOUR)

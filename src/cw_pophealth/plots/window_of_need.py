@@ -1,0 +1,311 @@
+"""Window-of-need charts: LE split into HLE and the gap, per area; and the gap over time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from cw_pophealth import catalogue
+from cw_pophealth.plots.style import (
+    AREA_LINE_COLOURS,
+    BENCHMARK_COLOUR,
+    GAP_COLOUR,
+    HLE_COLOUR,
+    MISSING_TEXT_COLOUR,
+    add_footer,
+    figure_metadata,
+    finish,
+    new_axes,
+    periods_note,
+    record,
+    source_note,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["window_of_need_bars", "window_of_need_figure", "window_of_need_trend",
+           "window_of_need_trend_figure"]
+
+
+def _window_of_need_source(won: pd.DataFrame) -> str:
+    """Source note naming where the LE and HLE rows of a window-of-need frame came from."""
+    refs = pd.concat([
+        won.rename(columns={f"{prefix}_source_ref": "ref", f"{prefix}_source": "lab"})
+        .assign(iid=iid)
+        for prefix, iid in (("le", catalogue.LIFE_EXPECTANCY_ID),
+                            ("hle", catalogue.HEALTHY_LIFE_EXPECTANCY_ID))
+    ])[["iid", "ref", "lab"]]
+    return source_note(refs, id_column="iid", ref_column="ref", label_column="lab")
+
+
+def window_of_need_bars(won: pd.DataFrame, *, sex: str | None = None, ax: Axes | None = None,
+                        title: str | None = None, footer: bool = True,
+                        show_legend: bool = True) -> Axes:
+    """Life expectancy as a bar split into healthy life expectancy and the gap.
+
+    One horizontal bar per area (in the table's order) for one sex and one period: the blue
+    part is healthy life expectancy (years in good health), the orange part the gap (years
+    lived in not-good health, labelled in years). Whiskers show published 95% CIs where the
+    data have them (HLE at the blue/orange boundary, LE at the end). Areas with LE or HLE
+    missing are drawn with what exists and an explicit "... not in data" note.
+
+    Parameters
+    ----------
+    won : pandas.DataFrame
+        :func:`cw_pophealth.analysis.window_of_need` output for one period.
+    sex : str, optional
+        Required when ``won`` holds more than one sex.
+    ax : matplotlib.axes.Axes, optional
+        Draw here; a new figure is made otherwise.
+    title : str, optional
+        Defaults to "Life expectancy and healthy life expectancy, <sex>, <period>".
+    footer : bool, default True
+        Add the source/period footer to the figure.
+    show_legend : bool, default True
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    ValueError
+        If ``won`` spans several periods or sexes and none is chosen.
+    """
+    data = won if sex is None else won.loc[won["sex"] == sex]
+    if data["sex"].nunique() > 1:
+        raise ValueError("won holds several sexes: pass sex='Male' or 'Female', or use "
+                         "window_of_need_figure for one panel per sex.")
+    if data["period"].nunique() > 1:
+        raise ValueError("won spans several periods: filter to one (or call "
+                         "window_of_need_trend for the series).")
+    data = data.reset_index(drop=True)
+    sex_label = str(data["sex"].iloc[0]) if len(data) else (sex or "")
+    period = periods_note(data["period"])
+    fig, ax = new_axes(ax, (9, 0.55 * max(len(data), 3) + 2.2))
+    y = np.arange(len(data))[::-1]
+    ax.set_ylim(-0.7, len(data) - 0.3)
+    le_max = np.nanmax(np.r_[data["le"].to_numpy(dtype=float), data["hle"].to_numpy(dtype=float),
+                             60.0])
+    xmax = le_max * 1.32
+    ax.set_xlim(0, xmax)
+    height = 0.62
+    for yi, row in zip(y, data.itertuples(index=False), strict=True):
+        le, hle = row.le, row.hle
+        if pd.notna(hle):
+            ax.barh(yi, hle, height=height, color=HLE_COLOUR, edgecolor="white", linewidth=0.5)
+            ax.text(hle / 2, yi, f"HLE {hle:.1f}", ha="center", va="center", color="white",
+                    fontsize=8.5, fontweight="bold")
+            if pd.notna(row.hle_lower) and pd.notna(row.hle_upper):
+                ax.errorbar(hle, yi, xerr=[[hle - row.hle_lower], [row.hle_upper - hle]],
+                            fmt="none", ecolor="#1A1A1A", elinewidth=1, capsize=3)
+        if pd.notna(le) and pd.notna(hle) and pd.notna(row.gap):
+            ax.barh(yi, row.gap, left=hle, height=height, color=GAP_COLOUR, edgecolor="white",
+                    linewidth=0.5)
+            left = max(hle, row.hle_upper) if pd.notna(row.hle_upper) else hle
+            left = left if le - left > xmax * 0.07 else hle
+            ax.text((left + le) / 2, yi, f"{row.gap:.1f} yrs", ha="center", va="center",
+                    color="#1A1A1A", fontsize=8.5, fontweight="bold")
+        elif pd.notna(le):
+            ax.barh(yi, le, height=height, facecolor="#F2F2F2", edgecolor="#7F7F7F",
+                    linewidth=0.8, hatch="///")
+            ax.text(le * 0.5, yi, "HLE not in data: gap not shown", ha="center", va="center",
+                    color="#333333", fontsize=8, style="italic",
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.5})
+        if pd.notna(le):
+            if pd.notna(row.le_lower) and pd.notna(row.le_upper):
+                ax.errorbar(le, yi, xerr=[[le - row.le_lower], [row.le_upper - le]], fmt="none",
+                            ecolor="#1A1A1A", elinewidth=1, capsize=3)
+            ax.text(le + xmax * 0.01, yi, f"LE {le:.1f}", ha="left", va="center", fontsize=8.5)
+        elif pd.notna(hle):
+            after = max(hle, row.hle_upper) if pd.notna(row.hle_upper) else hle
+            ax.text(after + xmax * 0.015, yi, "LE not in data: gap cannot be shown", ha="left",
+                    va="center", fontsize=8, style="italic", color=MISSING_TEXT_COLOUR)
+        else:
+            ax.text(xmax * 0.01, yi, "LE and HLE not in data", ha="left", va="center",
+                    fontsize=8, style="italic", color=MISSING_TEXT_COLOUR)
+    ax.set_yticks(y, labels=[str(n) for n in data["area_name"]])
+    for tick, role in zip(ax.get_yticklabels(), data.get("role", ["focus"] * len(data)),
+                          strict=False):
+        if role == "focus":
+            tick.set_fontweight("bold")
+        elif str(role).startswith("district"):
+            tick.set_color("#333333")
+    ax.set_xlabel("Years from birth")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(axis="x", color="#E5E5E5", linewidth=0.6)
+    ax.set_axisbelow(True)
+    if show_legend:
+        ax.legend(handles=_window_of_need_handles(), loc="upper left",
+                  bbox_to_anchor=(0.0, -0.1), ncol=2, fontsize=8.5, frameon=False)
+    title = title or f"Life expectancy and healthy life expectancy, {sex_label}, {period}"
+    source = _window_of_need_source(data)
+    note = ("Gap = LE minus HLE; valid only when both come from the same ONS release "
+            f"(LE: Fingertips {catalogue.LIFE_EXPECTANCY_ID}, HLE: ONS/Fingertips "
+            f"{catalogue.HEALTHY_LIFE_EXPECTANCY_ID})")
+    finish(fig, ax, title=title, source=source, period=period, note=note, footer=footer,
+            kind="window_of_need_bars")
+    return ax
+
+
+def _window_of_need_handles() -> list:
+    return [Patch(color=HLE_COLOUR, label="Healthy life expectancy (HLE): years in good health"),
+            Patch(color=GAP_COLOUR, label="Gap (LE − HLE): years lived in not-good health"),
+            Patch(facecolor="#F2F2F2", edgecolor="#7F7F7F", hatch="///",
+                  label="Life expectancy (LE) only: HLE not in data"),
+            Line2D([], [], color="#1A1A1A", marker="|", linestyle="-", markersize=6,
+                   label="95% confidence interval (where published)")]
+
+
+def window_of_need_figure(won: pd.DataFrame, *, sexes: Sequence[str] | None = None,
+                          title: str | None = None) -> Figure:
+    """One :func:`window_of_need_bars` panel per sex, with one title, legend and footer.
+
+    Parameters
+    ----------
+    won : pandas.DataFrame
+        :func:`cw_pophealth.analysis.window_of_need` output for one period.
+    sexes : sequence of str, optional
+        Panels to draw (default: the sexes in ``won``, in order).
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    sexes = list(dict.fromkeys(won["sex"])) if sexes is None else list(sexes)
+    n_areas = won["area_code"].nunique()
+    fig, axes = plt.subplots(1, len(sexes), figsize=(7.2 * len(sexes), 0.5 * n_areas + 3.0),
+                             sharey=True, layout="constrained", squeeze=False)
+    for i, (sex, ax) in enumerate(zip(sexes, axes[0], strict=True)):
+        window_of_need_bars(won, sex=sex, ax=ax, title=sex, footer=False, show_legend=i == 0)
+    period = periods_note(won["period"])
+    fig.suptitle(title or f"Window of need: life expectancy, healthy life expectancy and the "
+                          f"years lived in not-good health, {period}",
+                 x=0.01, ha="left", fontsize=12.5, fontweight="bold")
+    record(fig, title=fig.get_suptitle(), kind="window_of_need_figure")
+    add_footer(fig, source=figure_metadata(fig).get("source", ""), period=period,
+               note="Gap = LE minus HLE (years). Valid only when LE and HLE come from the same "
+                    "ONS release, period, sex and area. Gap intervals are not drawn: the LE "
+                    "extract has no CIs, and the conservative approximation is given in the "
+                    "table")
+    return fig
+
+
+def window_of_need_trend(won_all: pd.DataFrame, *, sex: str | None = None,
+                         ax: Axes | None = None, title: str | None = None,
+                         footer: bool = True) -> Axes:
+    """The gap (LE - HLE, years) over every period, one line per area that has it.
+
+    Focus areas get coloured lines, comparators black (England dashed). The approximate
+    interval from :func:`cw_pophealth.stats.window_of_need_ci` is shaded where it exists.
+    Areas with no gap in any period are listed under the chart with the reason.
+
+    Parameters
+    ----------
+    won_all : pandas.DataFrame
+        :func:`cw_pophealth.analysis.window_of_need` with ``period="all"``.
+    sex : str, optional
+        Required when ``won_all`` holds more than one sex.
+    ax, title, footer
+        As for :func:`window_of_need_bars`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    data = won_all if sex is None else won_all.loc[won_all["sex"] == sex]
+    if data["sex"].nunique() > 1:
+        raise ValueError("won_all holds several sexes: pass sex=...")
+    sex_label = str(data["sex"].iloc[0]) if len(data) else (sex or "")
+    fig, ax = new_axes(ax, (9, 5))
+    periods = (data.dropna(subset=["period_start"]).drop_duplicates("period")
+               .sort_values("period_start")["period"].tolist())
+    with_gap = data.dropna(subset=["gap"])
+    periods = [p for p in periods if p in set(with_gap["period"])]
+    xpos = {p: i for i, p in enumerate(periods)}
+    colour_iter = iter(AREA_LINE_COLOURS)
+    for code, group in with_gap.groupby("area_code", sort=False):
+        group = group.sort_values("period_start")
+        role = str(group["role"].iloc[0]) if "role" in group.columns else "focus"
+        name = str(group["area_name"].iloc[0])
+        x = group["period"].map(xpos).to_numpy(dtype=float)
+        if code == catalogue.ENGLAND:
+            style: dict[str, Any] = {"color": BENCHMARK_COLOUR, "linestyle": "--",
+                                     "linewidth": 1.8}
+        elif role == "comparator":
+            style = {"color": "#555555", "linestyle": ":", "linewidth": 1.8}
+        else:
+            style = {"color": next(colour_iter, "#555555"), "linestyle": "-", "linewidth": 2.2}
+        ax.plot(x, group["gap"], marker="o", markersize=4, label=name, **style)
+        if group["gap_lower"].notna().any():
+            ax.fill_between(x, group["gap_lower"], group["gap_upper"], color=style["color"],
+                            alpha=0.12, linewidth=0)
+        ax.annotate(f"{group['gap'].iloc[-1]:.1f}", (x[-1], group["gap"].iloc[-1]),
+                    xytext=(5, 0), textcoords="offset points", va="center", fontsize=8,
+                    color=style["color"])
+    ax.set_xticks(range(len(periods)), labels=periods, rotation=45, ha="right")
+    ax.set_xlabel("Period (3-year rolling)")
+    ax.set_ylabel("Years lived in not-good health (LE − HLE)")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(axis="y", color="#E5E5E5", linewidth=0.6)
+    if len(with_gap):
+        ax.legend(fontsize=8, loc="upper left", frameon=False)
+    missing = data.loc[~data["area_code"].isin(with_gap["area_code"])]
+    not_shown = None
+    if len(missing):
+        # The reason over all periods: an area with LE in some period lacks HLE, and so on.
+        per_area = missing.groupby("area_code", sort=False).agg(
+            area_name=("area_name", "first"), has_le=("le", lambda s: s.notna().any()),
+            has_hle=("hle", lambda s: s.notna().any()))
+        per_area["reason"] = np.select(
+            [per_area["has_le"] & per_area["has_hle"], per_area["has_le"],
+             per_area["has_hle"]],
+            ["LE and HLE never for the same period", "HLE not in data", "LE not in data"],
+            default="LE and HLE not in data")
+        reasons = per_area.groupby("reason", sort=False)["area_name"].agg(
+            lambda s: ", ".join(s))
+        not_shown = "Not shown, no gap in any period: " + "; ".join(
+            f"{names} ({status})" for status, names in reasons.items())
+    if not len(with_gap):
+        ax.text(0.5, 0.5, "No area has both LE and HLE for the same period in the data",
+                transform=ax.transAxes, ha="center", va="center", color=MISSING_TEXT_COLOUR)
+    period = f"{periods[0]} to {periods[-1]}" if periods else "no data"
+    title = title or f"Years lived in not-good health over time, {sex_label}"
+    source = _window_of_need_source(data)
+    finish(fig, ax, title=title, source=source, period=period,
+            note="Gap = LE minus HLE for the same 3-year period; shading = approximate, "
+                 "conservative 95% interval where both CIs exist"
+                 + (f". {not_shown}" if not_shown else ""), footer=footer,
+            kind="window_of_need_trend")
+    record(fig, not_shown=not_shown)
+    return ax
+
+
+def window_of_need_trend_figure(won_all: pd.DataFrame, *, sexes: Sequence[str] | None = None,
+                                title: str | None = None) -> Figure:
+    """One :func:`window_of_need_trend` panel per sex with one title and footer."""
+    sexes = list(dict.fromkeys(won_all["sex"])) if sexes is None else list(sexes)
+    fig, axes = plt.subplots(1, len(sexes), figsize=(7.0 * len(sexes), 5.6), sharey=True,
+                             layout="constrained", squeeze=False)
+    for sex, ax in zip(sexes, axes[0], strict=True):
+        window_of_need_trend(won_all, sex=sex, ax=ax, title=sex, footer=False)
+    meta = figure_metadata(fig)
+    fig.suptitle(title or "Window of need over time: years lived in not-good health "
+                          "(life expectancy minus healthy life expectancy)",
+                 x=0.01, ha="left", fontsize=12.5, fontweight="bold")
+    record(fig, title=fig.get_suptitle(), kind="window_of_need_trend_figure")
+    add_footer(fig, source=meta.get("source", ""), period=meta.get("period", ""),
+               note="Periods are 3-year rolling, so Fingertips does not test them for trend. "
+                    "Shading = approximate, conservative 95% interval where both CIs exist"
+                    + (f". {meta['not_shown']}" if meta.get("not_shown") else ""))
+    return fig

@@ -1,0 +1,183 @@
+"""Executing notebooks: papermill into a staging folder, then HTML with the code hidden.
+
+Jobs are plain dicts so that they cross process boundaries: they run in this process, in
+worker processes on this machine, or as tasks on a Dask cluster.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+from cw_pophealth.config import Settings
+from cw_pophealth.errors import ConfigError
+from cw_pophealth.runner.parameters import OUTPUT_DIR_PARAMETER
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["EXECUTORS", "KERNEL_NAME", "execute", "execute_all", "kernel_environment"]
+
+KERNEL_NAME = "python3"
+EXECUTORS = ("process", "dask")
+_INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
+
+@contextlib.contextmanager
+def _environment(overrides: Mapping[str, str]) -> Iterator[None]:
+    """Temporarily set environment variables (the kernel inherits them)."""
+    old = {k: os.environ.get(k) for k in overrides}
+    os.environ.update(overrides)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def kernel_environment(settings: Settings) -> dict[str, str]:
+    """The environment a notebook's kernel gets: this run's data, extracts and reports folders,
+    and the inline plotting backend."""
+    env = {
+        "CW_POPHEALTH_DATA": str(settings.data_dir),
+        "CW_POPHEALTH_REPORTS": str(settings.reports_dir),
+        # The Makefile exports MPLBACKEND=Agg for tests; notebooks need the inline backend
+        # so that their figures appear in the executed notebook and its HTML.
+        "MPLBACKEND": _INLINE_BACKEND,
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+    }
+    if settings.extracts_dir is not None:
+        env["CW_POPHEALTH_EXTRACTS"] = str(settings.extracts_dir)
+    return env
+
+
+def _failure_message(notebook: str, exc: BaseException) -> str:
+    """One sentence naming the notebook, the failing cell and the error."""
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        first = next((ln for ln in str(exc.source).splitlines() if ln.strip()), "")
+        return (f"{notebook} failed in cell {exc.cell_index} (execution count "
+                f"{exc.exec_count}, starting {first.strip()[:80]!r}): {exc.ename}: "
+                f"{str(exc.evalue).strip()}")
+    return f"{notebook} failed: {type(exc).__name__}: {exc}"
+
+
+def _to_html(executed: Path, target: Path, title: str) -> None:
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(executed, as_version=4)
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    target.write_text(body, encoding="utf-8")
+
+
+def execute(job: dict) -> dict:
+    """Execute one run into its staging folder (runs in a worker process or in-process).
+
+    Returns a plain dict so it crosses process boundaries: ``ok``, ``seconds``, ``message``.
+    """
+    import papermill
+
+    start = time.perf_counter()
+    staging = Path(job["staging"])
+    staging.mkdir(parents=True, exist_ok=True)
+    executed = staging / f"{job['name']}.ipynb"
+    params = {**job["parameters"], OUTPUT_DIR_PARAMETER: str(staging)}
+    try:
+        with _environment(job["env"]):
+            papermill.execute_notebook(
+                job["notebook"], str(executed), parameters=params, kernel_name=KERNEL_NAME,
+                cwd=str(staging), progress_bar=False, log_output=False,
+                execution_timeout=job.get("timeout"), start_timeout=120,
+            )
+        _to_html(executed, staging / f"{job['name']}.html", job["title"])
+    except Exception as exc:  # noqa: BLE001 - reported to the caller, never swallowed
+        return {"ok": False, "seconds": time.perf_counter() - start,
+                "message": _failure_message(Path(job["notebook"]).name, exc)}
+    return {"ok": True, "seconds": time.perf_counter() - start, "message": ""}
+
+
+def _worker_init(level: int) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+
+def _crashed(exc: BaseException) -> dict:
+    return {"ok": False, "seconds": 0.0,
+            "message": f"worker crashed: {type(exc).__name__}: {exc}"}
+
+
+def execute_all(jobs_list: list[dict], *, jobs: int, executor: str,
+                 dask_address: str | None) -> Iterable[tuple[str, dict]]:
+    """Run notebook jobs and yield ``(run name, result)`` as each finishes.
+
+    ``executor="process"`` uses this machine's worker processes (in this process when ``jobs``
+    is 1 or there is one job); ``"dask"`` submits each job to a ``dask.distributed`` cluster.
+    A crashed worker is reported as a failed run, never raised.
+    """
+    if not jobs_list:
+        return
+    if executor == "dask":
+        yield from _execute_on_dask(jobs_list, jobs=jobs, address=dask_address)
+        return
+    if jobs <= 1 or len(jobs_list) <= 1:
+        for job in jobs_list:
+            logger.info("Executing %s (%s)", job["name"], Path(job["notebook"]).name)
+            yield job["name"], execute(job)
+        return
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
+                             initargs=(logging.getLogger().getEffectiveLevel(),)) as pool:
+        futures = {pool.submit(execute, job): job["name"] for job in jobs_list}
+        for future in as_completed(futures):
+            try:
+                result = future.result()
+            except Exception as exc:  # noqa: BLE001 - a crashed worker is a failed run
+                result = _crashed(exc)
+            yield futures[future], result
+
+
+def _execute_on_dask(jobs_list: list[dict], *, jobs: int,
+                     address: str | None) -> Iterable[tuple[str, dict]]:
+    """Submit each notebook job to a Dask cluster (LocalCluster unless an address is given)."""
+    try:
+        from dask.distributed import Client, LocalCluster
+        from dask.distributed import as_completed as dask_completed
+    except ImportError as exc:
+        raise ConfigError("executor='dask' needs dask.distributed: pip install "
+                          "'cw-pophealth[dask]' (or use the default process executor).") from exc
+    address = address or os.environ.get("CW_POPHEALTH_DASK_SCHEDULER") or None
+    cluster = None
+    if address is None:
+        cluster = LocalCluster(n_workers=max(1, jobs), threads_per_worker=1,
+                               dashboard_address=None)
+    logger.info("Running %d notebook(s) on Dask cluster %s", len(jobs_list),
+                address or "LocalCluster")
+    try:
+        with Client(address or cluster) as client:
+            futures = {
+                client.submit(execute, job, key=f"report-{job['name']}-{uuid.uuid4().hex[:6]}",
+                              pure=False): job["name"]
+                for job in jobs_list
+            }
+            for future in dask_completed(list(futures)):
+                try:
+                    result = future.result()
+                except Exception as exc:  # noqa: BLE001 - a lost worker is a failed run
+                    result = _crashed(exc)
+                yield futures[future], result
+    finally:
+        if cluster is not None:
+            cluster.close()

@@ -1,0 +1,208 @@
+"""``make reports``: :func:`run_reports` runs every notebook of the reports config.
+
+For every run in the one parameters file (``config/reports.yaml``, read by
+:func:`~cw_pophealth.runner.config.load_report_config`), :func:`run_reports`:
+
+1. validates the parameters before anything runs
+   (:func:`~cw_pophealth.runner.parameters.validate_parameters`; a bad area code, unknown
+   indicator or a period with no data stops everything with a
+   :class:`~cw_pophealth.errors.ParameterError` naming the parameter);
+2. skips the run if nothing it depends on changed: a stamp in ``reports/.state/<run>.json``
+   hashes the notebook file, the parameters, the input table file and the package (version
+   and source files);
+3. executes the notebook with papermill (kernel ``python3``) into a staging folder, passing
+   ``output_dir`` so the notebook's :func:`~cw_pophealth.report.save_figure` and
+   :func:`~cw_pophealth.report.save_table` calls write there, then converts it to HTML with
+   the code hidden;
+4. only when all of that succeeded, swaps the staging folder into ``reports/<run>/``; a failed
+   run leaves the previous good report untouched, keeps the partly executed notebook in
+   ``reports/.failed/<run>/`` and names the failing cell;
+5. runs up to ``jobs`` notebooks at once (worker processes, or a Dask cluster), then writes
+   ``reports/index.html`` linking every report, figure and table with its data period.
+
+Layout of one report folder::
+
+    reports/<run>/<run>.ipynb      executed notebook (papermill records the parameters)
+    reports/<run>/<run>.html       the notebook as HTML, inputs hidden
+    reports/<run>/figures/*.png|svg
+    reports/<run>/tables/*.csv
+    reports/<run>/outputs.json     what the notebook saved (title, data period, source)
+    reports/<run>/manifest.json    run name, parameters, timings, stamp
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from cw_pophealth.config import Settings, get_settings
+from cw_pophealth.errors import ParameterError
+from cw_pophealth.fingerprint import file_sha256, package_source_sha256
+from cw_pophealth.runner.config import load_report_config
+from cw_pophealth.runner.execute import EXECUTORS, execute_all, kernel_environment
+from cw_pophealth.runner.index import write_index
+from cw_pophealth.runner.parameters import validate_parameters
+from cw_pophealth.runner.state import (
+    FAILED_DIR,
+    STAGING_DIR,
+    TRASH_DIR,
+    ReportRunError,
+    ReportSummary,
+    RunOutcome,
+    is_up_to_date,
+    run_stamp,
+    swap_into_place,
+    write_manifest,
+    write_stamp,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["run_reports"]
+
+
+def run_reports(config_path: str | os.PathLike | None = None, *,
+                settings: Settings | None = None, jobs: int = 2, force: bool = False,
+                only: Sequence[str] | None = None, raise_on_failure: bool = True,
+                timeout: int | None = 900, executor: str = "process",
+                dask_address: str | None = None) -> ReportSummary:
+    """Run every report in the config through papermill into ``reports/`` (see module doc).
+
+    Parameters
+    ----------
+    config_path : str or path-like, optional
+        The reports YAML (default ``config/reports.yaml``).
+    settings : Settings, optional
+        Paths; the kernel gets the same data, extracts and reports folders.
+    jobs : int, default 2
+        Notebooks executed at once (worker processes); ``1`` runs in this process.
+    force : bool, default False
+        Re-run even when the stamp says nothing changed.
+    only : sequence of str, optional
+        Run names or config entry names (``"area_profile"`` selects all its fan-out runs).
+    raise_on_failure : bool, default True
+        Raise :class:`ReportRunError` after writing the index when any run failed.
+    timeout : int or None, default 900
+        Seconds allowed per notebook cell.
+    executor : {"process", "dask"}, default "process"
+        Where notebooks run: worker processes on this machine, or a ``dask.distributed``
+        cluster (install ``cw-pophealth[dask]``). Each notebook is one task either way.
+    dask_address : str, optional
+        Scheduler address (``tcp://host:8786``) of an existing Dask cluster; default: the
+        ``CW_POPHEALTH_DASK_SCHEDULER`` environment variable, else a ``LocalCluster`` of ``jobs``
+        single-threaded workers. Workers need this package installed and the same data paths.
+
+    Returns
+    -------
+    ReportSummary
+
+    Raises
+    ------
+    cw_pophealth.errors.ParameterError
+        Before anything runs, if any run's parameters are invalid.
+    cw_pophealth.errors.ConfigError
+        For a bad config file.
+    ReportRunError
+        When ``raise_on_failure`` and a notebook failed (earlier good reports are kept).
+    """
+    from cw_pophealth import snapshot
+    from cw_pophealth.geography import get_geography
+
+    started = time.perf_counter()
+    if executor not in EXECUTORS:
+        raise ParameterError(f"executor={executor!r}: use one of {EXECUTORS}.")
+    settings = settings or get_settings()
+    config_path = Path(config_path) if config_path else settings.reports_config
+    runs = load_report_config(config_path, settings=settings)
+    if only:
+        wanted = set(only)
+        unknown = wanted - {r.name for r in runs} - {r.group for r in runs}
+        if unknown:
+            raise ParameterError(f"only: no report named {sorted(unknown)} in {config_path}; "
+                                 f"names are {[r.name for r in runs]}.")
+        runs = [r for r in runs if r.name in wanted or r.group in wanted]
+    table = snapshot.load_indicators(settings)
+    geo = get_geography(settings)
+    checked = []
+    for run in runs:
+        try:
+            params = validate_parameters(run.notebook, run.parameters, table=table,
+                                         geography=geo, settings=settings)
+        except ParameterError as exc:
+            raise type(exc)(f"Report {run.name!r} ({run.notebook.name}): {exc}") from exc
+        checked.append(dataclasses.replace(run, parameters=params))
+    runs = checked
+    reports_dir = settings.reports_dir
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    input_sha = file_sha256(settings.indicators_table)
+    source_sha = package_source_sha256()
+    stamps = {r.name: run_stamp(r, input_sha256=input_sha, source_sha256=source_sha)
+              for r in runs}
+    outcomes: dict[str, RunOutcome] = {}
+    todo = []
+    for run in runs:
+        if not force and is_up_to_date(run, stamps[run.name], reports_dir):
+            logger.info("Skipping %s: notebook, parameters, data and code unchanged", run.name)
+            outcomes[run.name] = RunOutcome(run.name, "skipped", 0.0, "",
+                                            reports_dir / run.name)
+        else:
+            todo.append(run)
+    env = kernel_environment(settings)
+    staging_root = reports_dir / STAGING_DIR
+    jobs_by_name: dict[str, dict[str, Any]] = {
+        run.name: {
+            "name": run.name, "notebook": str(run.notebook), "parameters": run.parameters,
+            "title": run.title, "env": env, "timeout": timeout,
+            "staging": str(staging_root / f"{run.name}-{uuid.uuid4().hex[:8]}"),
+        } for run in todo
+    }
+    by_name = {r.name: r for r in runs}
+
+    def finish(name: str, result: dict) -> None:
+        run, job = by_name[name], jobs_by_name[name]
+        staging = Path(job["staging"])
+        if result["ok"]:
+            write_manifest(staging, run, stamps[name], result["seconds"])
+            swap_into_place(staging, reports_dir / name)
+            write_stamp(reports_dir, stamps[name], name)
+            outcomes[name] = RunOutcome(name, "executed", result["seconds"], "",
+                                        reports_dir / name)
+            logger.info("Report %s done in %.1fs", name, result["seconds"])
+        else:
+            failed = reports_dir / FAILED_DIR / name
+            shutil.rmtree(failed, ignore_errors=True)
+            failed.parent.mkdir(parents=True, exist_ok=True)
+            if staging.exists():
+                os.replace(staging, failed)
+            kept = (reports_dir / name).exists()
+            message = (f"{result['message']} (partly executed notebook in {failed}; "
+                       + ("previous report kept" if kept else "no earlier report") + ")")
+            outcomes[name] = RunOutcome(name, "failed", result["seconds"], message,
+                                        reports_dir / name if kept else None)
+            logger.error("Report %s failed: %s", name, message)
+
+    if todo:
+        logger.info("Running %d notebook(s) with %d job(s): %s", len(todo), jobs,
+                    ", ".join(r.name for r in todo))
+    for name, result in execute_all([jobs_by_name[r.name] for r in todo], jobs=jobs,
+                                     executor=executor, dask_address=dask_address):
+        finish(name, result)
+    shutil.rmtree(staging_root, ignore_errors=True)
+    shutil.rmtree(reports_dir / TRASH_DIR, ignore_errors=True)
+    ordered = [outcomes[r.name] for r in runs]
+    index = write_index(reports_dir, runs, ordered, table=table, settings=settings)
+    summary = ReportSummary(ordered, index, time.perf_counter() - started)
+    logger.info("Reports: %d executed, %d skipped, %d failed; index %s", len(summary.executed),
+                len(summary.skipped), len(summary.failed), index)
+    if raise_on_failure and not summary.ok:
+        raise ReportRunError(f"{len(summary.failed)} report(s) failed: "
+                             + "; ".join(o.message for o in ordered if o.status == "failed"),
+                             summary)
+    return summary

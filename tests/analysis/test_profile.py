@@ -1,0 +1,55 @@
+"""Tests for cw_pophealth.analysis.profile: the spine-chart table of one area."""
+
+from __future__ import annotations
+
+import pytest
+
+from cw_pophealth import analysis, catalogue
+from helpers import COV, ENG, WARKS, WM, tidy
+
+
+class TestAreaProfileTable:
+    @pytest.fixture
+    def table(self):
+        base = {"indicator_id": 93881, "period": "2022/23"}
+        values = {COV: 30.0, "E06000001": 10.0, "E06000002": 20.0, "E06000003": 40.0,
+                  "E06000004": 50.0}
+        rows = [{**base, "area_code": code, "value": v, "lower_ci_95": v - 1,
+                 "upper_ci_95": v + 1} for code, v in values.items()]
+        rows.append({**base, "area_code": ENG, "value": 25.0})
+        rows.append({**base, "area_code": WM, "value": 99.0})  # a region: not a peer of a UA
+        return tidy(rows)
+
+    @pytest.fixture
+    def row(self, table):
+        return analysis.area_profile_table(table, COV, indicators=["obesity"]).iloc[0]
+
+    def test_quantiles_are_r_type_7_over_peers_of_the_same_tier(self, row):
+        assert (row["minimum"], row["q25"], row["q75"], row["maximum"], row["n_areas"]) == (
+            10.0, 20.0, 40.0, 50.0, 5)
+
+    def test_low_is_good_puts_the_lowest_value_at_best(self, row):
+        assert (row["best"], row["worst"]) == (10.0, 50.0)
+
+    def test_spine_is_centred_on_england_and_better_is_right(self, row):
+        # half range = max(|10 - 25|, |50 - 25|) = 25; low is good, so 10 is at +0.6.
+        assert (row["half_range"], row["spine_best"], row["spine_worst"],
+                row["spine_area"]) == pytest.approx((25.0, 0.6, -1.0, -0.2))
+
+    def test_spine_q25_is_always_the_worse_quartile(self, row):
+        assert row["spine_q25"] < row["spine_q75"]
+
+    def test_an_indicator_without_data_gets_an_explicit_row(self, table):
+        profile = analysis.area_profile_table(table, COV, indicators=["obesity", "alcohol"])
+        alcohol = profile.loc[profile["indicator_key"] == "alcohol"].iloc[0]
+        assert alcohol["status"] == "No data in snapshot for Coventry (92778)"
+
+    def test_every_core_indicator_appears_for_a_real_area(self, snapshot_table):
+        profile = analysis.area_profile_table(snapshot_table, "E06000001")
+        assert set(profile["indicator_key"]) == {s.key for s in catalogue.CORE_INDICATORS}
+
+    def test_presented_profile_reads_no_data(self, snapshot_table):
+        profile = analysis.area_profile_table(snapshot_table, WARKS)
+        shown = analysis.present_area_profile(profile)
+        assert shown.loc[shown["Indicator"].str.contains("92778"), "Area value"].iloc[0] == (
+            "no data")

@@ -1,0 +1,114 @@
+"""Helpers shared by several test modules (plain functions; fixtures live in conftest.py).
+
+Values made up here are synthetic test data and are labelled as such.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+from matplotlib.axes import Axes
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from cw_pophealth import catalogue, schema
+from cw_pophealth.periods import add_period_bounds
+
+COVENTRY = catalogue.COVENTRY
+WARWICKSHIRE = catalogue.WARWICKSHIRE
+LE = catalogue.LIFE_EXPECTANCY_ID
+ALCOHOL = 92778  # known to the API's metadata, but the extracts hold no rows for it
+
+COV, WARKS, WM, ENG = (catalogue.COVENTRY, catalogue.WARWICKSHIRE, catalogue.WEST_MIDLANDS,
+                       catalogue.ENGLAND)
+#: Synthetic test areas: area types and names for :func:`tidy`.
+AREA_TYPES = {COV: "UA", WARKS: "County", WM: "Region", ENG: "England",
+              "E06000001": "UA", "E06000002": "UA", "E06000003": "UA", "E06000004": "UA"}
+NAMES = {COV: "Coventry", WARKS: "Warwickshire", WM: "West Midlands", ENG: "England",
+         "E06000001": "Hartlepool", "E06000002": "Middlesbrough", "E06000003": "Redcar",
+         "E06000004": "Stockton"}
+
+
+def data_requests(fake):
+    return fake.requests_to("all_data/")
+
+
+def coventry_le(table: pd.DataFrame, sex: str) -> float:
+    row = table.loc[(table["area_code"] == COVENTRY) & (table["indicator_id"] == LE)
+                    & (table["period"] == "2021 - 23") & (table["sex"] == sex), "value"]
+    return float(row.iloc[0])
+
+
+def data_cache_files(settings) -> dict:
+    """Every file of the raw cache's ``all_data`` responses (bodies and sidecars) with its bytes."""
+    root = settings.raw_dir / "fingertips" / "all_data"
+    return {p.relative_to(root): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def without_source_ref(table: pd.DataFrame) -> pd.DataFrame:
+    return table.drop(columns="source_ref").sort_values(
+        ["indicator_id", "area_code", "sex", "period_start"]).reset_index(drop=True)
+
+
+def derived_files(settings) -> list:
+    return sorted((settings.processed_dir / "cache" / "fingertips-tidy").rglob("*.parquet"))
+
+
+def count_tidy_calls(monkeypatch) -> list:
+    """Count the client's calls of the CSV-to-tidy conversion (patched where the client calls
+    it)."""
+    from cw_pophealth.fingertips import data
+
+    calls = []
+    real = data.tidy_from_fingertips_csv
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("source_ref"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(data, "tidy_from_fingertips_csv", counting)
+    return calls
+
+
+def tidy(rows: list[dict]) -> pd.DataFrame:
+    """A small SYNTHETIC tidy table from row dicts (indicator_id, area_code, sex, period,
+    value, ...)."""
+    records = []
+    for r in rows:
+        records.append({
+            "indicator_name": "test", "area_name": NAMES[r["area_code"]],
+            "area_type": AREA_TYPES[r["area_code"]], "sex": "Persons",
+            "source": r.get("source", "test source (2026-01-01)"),
+            "source_ref": r.get("source_ref", "test.csv"), **r,
+        })
+    df = add_period_bounds(pd.DataFrame(records))
+    return schema.validate_tidy(schema.coerce_tidy(df))
+
+
+def all_text(ax: Axes) -> str:
+    """Every text artist of an axes, joined (for assertions on what a chart says)."""
+    return " | ".join(t.get_text() for t in ax.texts)
+
+
+def tiny_notebook(path: Path) -> Path:
+    """A notebook with a parameters cell that saves one table and can be told to fail."""
+    nb = new_notebook(cells=[
+        new_markdown_cell("# Tiny report"),
+        new_code_cell('message: str = "hello"  # text to save\n'
+                      "fail: bool = False  # raise an error in the next cell\n"
+                      'output_dir: str = ""  # where to save; empty means do not save',
+                      metadata={"tags": ["parameters"]}),
+        new_code_cell("import pandas as pd\nfrom cw_pophealth import report"),
+        new_code_cell('assert not fail, "asked to fail"'),
+        new_code_cell('report.save_table(pd.DataFrame({"message": [message]}), "message", '
+                      "output_dir=output_dir)"),
+    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                "language": "python"}})
+    nbformat.write(nb, path)
+    return path
+
+
+def tiny_run(name: str = "tiny", **params) -> dict:
+    """A reports-config entry for the tiny notebook."""
+    return {"name": name, "notebook": "tiny.ipynb", "parameters": params}

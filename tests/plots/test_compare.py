@@ -1,0 +1,82 @@
+"""Tests for cw_pophealth.plots.compare: benchmark bars and trend lines."""
+
+from __future__ import annotations
+
+import matplotlib.colors as mcolors  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from cw_pophealth import (
+    analysis,
+    plots,  # noqa: E402
+)
+from helpers import COV, ENG, all_text
+
+
+class TestBenchmarkBars:
+    def test_returns_axes_with_title_units_and_footer(self, bench):
+        ax = plots.benchmark_bars(bench)
+        assert "Obese adults (93881), 2022/23" == ax.get_title(loc="left")
+        assert ax.get_xlabel() == "Obese adults (%)"
+        assert "93881" in plots.footer_text(ax)
+
+    def test_bars_take_the_colour_of_their_comparison(self, bench):
+        ax = plots.benchmark_bars(bench)
+        colours = {mcolors.to_hex(p.get_facecolor()).upper() for p in ax.patches}
+        palette = plots.comparison_colours()
+        assert {palette["Worse"], palette["Similar"], palette["Not compared"]} <= colours
+
+    def test_the_fingertips_palette_can_be_chosen(self, bench):
+        ax = plots.benchmark_bars(bench, palette="fingertips")
+        colours = {mcolors.to_hex(p.get_facecolor()).upper() for p in ax.patches}
+        assert "#C00000" in colours
+
+    def test_areas_without_data_stay_as_rows(self, bench):
+        ax = plots.benchmark_bars(bench)
+        assert "No data in snapshot" in all_text(ax)
+        assert "West Midlands" in [t.get_text() for t in ax.get_yticklabels()]
+
+    def test_legend_explains_the_comparison(self, bench):
+        ax = plots.benchmark_bars(bench)
+        assert ax.get_legend().get_title().get_text() == "Compared with England"
+        assert "95% confidence interval" in plots.footer_text(ax)
+
+    def test_several_indicators_need_a_choice(self, bench):
+        two = pd.concat([bench, bench.assign(indicator_id=93088)])
+        with pytest.raises(ValueError, match="several indicators"):
+            plots.benchmark_bars(two)
+
+    def test_figure_has_a_panel_per_indicator_plus_the_legend_panel(self, bench):
+        two = pd.concat([bench, bench.assign(indicator_id=93088, indicator_name="Overweight")])
+        fig = plots.benchmark_figure(two)
+        assert isinstance(fig, Figure) and len(fig.axes) == 4  # 2 panels + legend + spare
+        assert plots.footer_text(fig) is not None
+
+
+class TestTrendLines:
+    @pytest.fixture
+    def trend(self, bench):
+        later = bench.assign(period="2023/24", period_start=pd.Timestamp("2023-11-16"),
+                             value=bench["value"] + 1)
+        return pd.concat([bench, later], ignore_index=True)
+
+    def test_returns_axes_with_title_units_and_footer(self, trend):
+        ax = plots.trend_lines(trend)
+        assert ax.get_title(loc="left") == "Obese adults (93881) over time"
+        assert ax.get_ylabel() == "Obese adults (%)"
+        assert "2022/23 to 2023/24" in plots.footer_text(ax)
+
+    def test_areas_without_data_are_named(self, trend):
+        assert "West Midlands" in all_text(plots.trend_lines(trend))
+
+    def test_markers_are_coloured_by_comparison(self, trend):
+        ax = plots.trend_lines(trend)
+        faces = {mcolors.to_hex(c).upper() for coll in ax.collections
+                 for c in coll.get_facecolors()}
+        assert plots.comparison_colours()["Worse"] in faces
+
+    def test_figure_from_real_tables(self, snapshot_table):
+        trend = analysis.trend_table(snapshot_table, ["smoking", "alcohol"], [COV, ENG])
+        fig = plots.trend_figure(trend)
+        assert "92778" in " ".join(t.get_text() for ax in fig.axes for t in ax.texts)

@@ -1,0 +1,35 @@
+"""Tests for cw_pophealth.plots.spine: the spine chart."""
+
+from __future__ import annotations
+
+import matplotlib.colors as mcolors  # noqa: E402
+import pytest  # noqa: E402
+
+from cw_pophealth import analysis, catalogue, plots  # noqa: E402
+from helpers import WARKS, all_text
+
+
+class TestSpineChart:
+    @pytest.fixture
+    def profile(self, snapshot_table):
+        return analysis.area_profile_table(snapshot_table, WARKS)
+
+    def test_returns_axes_with_title_and_footer(self, profile):
+        ax = plots.spine_chart(profile)
+        assert ax.get_title(loc="left") == ("Area profile: Warwickshire (E10000031) compared "
+                                            "with England")
+        assert "Data period" in plots.footer_text(ax)
+
+    def test_indicators_without_data_say_so(self, profile):
+        assert "No data in snapshot for Warwickshire (92778)" in all_text(
+            plots.spine_chart(profile))
+
+    def test_every_indicator_is_listed(self, profile):
+        text = all_text(plots.spine_chart(profile))
+        assert all(f"[{s.indicator_id}]" in text for s in catalogue.CORE_INDICATORS)
+
+    def test_area_markers_use_the_comparison_colour(self, profile):
+        ax = plots.spine_chart(profile)
+        faces = {mcolors.to_hex(c).upper() for coll in ax.collections
+                 for c in coll.get_facecolors()}
+        assert faces == {plots.comparison_colours()["Similar"]}

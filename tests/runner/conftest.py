@@ -1,0 +1,49 @@
+"""Fixtures for the runner tests: a data folder with a fresh snapshot, and a tiny notebook
+project.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest  # noqa: E402
+import yaml  # noqa: E402
+
+from cw_pophealth import snapshot  # noqa: E402
+from cw_pophealth.config import get_settings  # noqa: E402
+from helpers import tiny_notebook
+
+
+@pytest.fixture(scope="module")
+def data_settings(tmp_path_factory):
+    """Settings whose data folder holds a freshly built snapshot (reports go elsewhere)."""
+    settings = get_settings(data_dir=tmp_path_factory.mktemp("data"))
+    if settings.extracts_dir is None or not settings.extracts_dir.is_dir():
+        pytest.skip("the real extracts folder is absent (set CW_POPHEALTH_EXTRACTS)")
+    snapshot.build_snapshot(settings)
+    return settings
+
+
+@pytest.fixture
+def settings(data_settings, tmp_path):
+    return data_settings.with_(reports_dir=tmp_path / "reports")
+
+
+@pytest.fixture(scope="module")
+def table(data_settings):
+    return snapshot.load_indicators(data_settings)
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A notebooks folder with the tiny notebook and a helper writing a reports config."""
+    nb_dir = tmp_path / "nbs"
+    nb_dir.mkdir()
+    tiny_notebook(nb_dir / "tiny.ipynb")
+
+    def write_config(runs: list[dict]) -> Path:
+        path = tmp_path / "reports.yaml"
+        path.write_text(yaml.safe_dump({"notebooks_dir": "nbs", "reports": runs}))
+        return path
+
+    return write_config
