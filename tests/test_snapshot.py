@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
 from cw_pophealth import catalogue, schema, snapshot
 from cw_pophealth.config import get_settings
-from cw_pophealth.errors import ConfigError, SchemaDriftError
+from cw_pophealth.errors import ConfigError, MalformedResponseError, SchemaDriftError
+from cw_pophealth.fingertips import parse
 
 
 def value(table, indicator_id, area, sex, period):
@@ -106,3 +109,24 @@ class TestLoadIndicators:
         snapshot.load_indicators(settings)
         assert settings.indicators_table.is_file()
 
+
+class TestReadFingertipsExportRejectsWhatTheApiRejects:
+    """The on-disk reader and the API parser accept and reject the same bytes."""
+
+    def copy_with(self, extracts_dir, tmp_path, old: bytes, new: bytes) -> Path:
+        body = (extracts_dir / "api_samples/fingertips_export_indicators-CountyUA.data.csv"
+                ).read_bytes()
+        assert old in body
+        path = tmp_path / "edited.data.csv"
+        path.write_bytes(body.replace(old, new, 1))
+        return path
+
+    def test_a_malformed_number_is_rejected_naming_the_file(self, extracts_dir, tmp_path):
+        path = self.copy_with(extracts_dir, tmp_path, b",94.7261896202678,", b',"94,7",')
+        with pytest.raises(MalformedResponseError, match="edited.data.csv"):
+            snapshot.read_fingertips_export(path)
+
+    def test_the_api_parser_rejects_the_same_bytes(self, extracts_dir, tmp_path):
+        path = self.copy_with(extracts_dir, tmp_path, b",94.7261896202678,", b',"94,7",')
+        with pytest.raises(MalformedResponseError):
+            parse.parse_fingertips_csv(path.read_bytes(), "https://example.invalid/api/x")

@@ -179,6 +179,11 @@ def read_ons_els_file(root: Path, spec: ExtractFile) -> pd.DataFrame:
 def read_fingertips_export(path: str | Path, *, source: str | None = None) -> pd.DataFrame:
     """Read a Fingertips ``all_data/csv`` export saved on disk into the tidy schema.
 
+    The file is parsed by :func:`cw_pophealth.fingertips.parse.parse_fingertips_csv`, the same
+    parser the API client uses, so a file is accepted or rejected exactly as the same bytes
+    from the API would be: a malformed number (``12,3``) or a cut-off row is an error, never a
+    missing value.
+
     Parameters
     ----------
     path : str or pathlib.Path
@@ -190,14 +195,14 @@ def read_fingertips_export(path: str | Path, *, source: str | None = None) -> pd
     ------
     SchemaDriftError
         If the header lacks the Fingertips columns the tidy table needs.
+    MalformedResponseError
+        If a row or a number is malformed (the message names the file).
     """
     path = Path(path)
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    for col in ("Value", "Lower CI 95.0 limit", "Upper CI 95.0 limit", "Lower CI 99.8 limit",
-                "Upper CI 99.8 limit", "Count", "Denominator", "Time period Sortable"):
-        if col in raw.columns:
-            raw[col] = pd.to_numeric(raw[col].replace("", None), errors="coerce")
-    raw["Indicator ID"] = pd.to_numeric(raw.get("Indicator ID"), errors="raise")
+    advice = ("Nothing was read. Download the file again from Fingertips, or fix the named "
+              "record")
+    raw = parse.as_pandas(parse.parse_fingertips_csv(path.read_bytes(), str(path),
+                                                     advice=advice))
     label = source or f"Fingertips CSV export {path.name}"
     return parse.tidy_from_fingertips_csv(raw, source=label, source_ref=str(path))
 

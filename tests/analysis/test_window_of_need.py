@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cw_pophealth import analysis, catalogue, stats
-from cw_pophealth.errors import NoDataError
+from cw_pophealth.errors import NoDataError, ParameterError
 from helpers import COV, ENG, WARKS, WM, tidy
 
 
@@ -25,6 +25,17 @@ class TestWindowOfNeedRules:
             {"indicator_id": 90362, "area_code": WARKS, "sex": "Male", "period": "2021 - 23",
              "value": 62.1, "lower_ci_95": 59.8, "upper_ci_95": 64.4},
         ])
+
+    @pytest.mark.parametrize("confidence", [0.9, 0.99, 95])
+    def test_a_confidence_level_without_published_limits_is_an_error(self, table, confidence):
+        with pytest.raises(ParameterError, match=f"confidence={confidence!r}"):
+            analysis.window_of_need(table, [COV], sexes=["Male"], period="2021 - 23",
+                                    confidence=confidence)
+
+    def test_the_99_8_level_takes_the_99_8_limits(self, table):
+        won = analysis.window_of_need(table, [COV], sexes=["Male"], period="2021 - 23",
+                                      confidence=0.998)
+        assert won["hle_lower"].isna().all()  # the synthetic rows publish 95% limits only
 
     def test_gap_is_le_minus_hle_for_the_same_period(self, table):
         won = analysis.window_of_need(table, [COV], sexes=["Male"], period="2021 - 23")

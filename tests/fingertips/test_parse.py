@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from cw_pophealth import schema
-from cw_pophealth.errors import SchemaDriftError
+from cw_pophealth.errors import MalformedResponseError, SchemaDriftError
 from cw_pophealth.fingertips import parse
 
 EXPORT_2017 = "api_samples/fingertips_export_indicators-CountyUA.data.csv"
@@ -67,3 +67,50 @@ class TestFingertipsHeader:
                   ).read_text(encoding="utf-8").splitlines()[0]
         assert tuple(header.split(",")) == parse.FINGERTIPS_CSV_COLUMNS_2017
 
+
+def export_bytes(extracts_dir) -> bytes:
+    return (extracts_dir / EXPORT_2017).read_bytes()
+
+
+class TestParseFingertipsCsv:
+    """One parser for API bodies and files on disk: the same bytes, the same answer."""
+
+    def test_the_real_export_with_rows_one_field_short_is_read(self, extracts_dir):
+        raw = parse.as_pandas(parse.parse_fingertips_csv(export_bytes(extracts_dir), "export"))
+        assert len(raw) == 852 and raw["Compared to goal"].isna().all()
+
+    def test_short_rows_are_padded_only_in_trailing_optional_columns(self, extracts_dir):
+        raw = parse.as_pandas(parse.parse_fingertips_csv(export_bytes(extracts_dir), "export"))
+        assert raw["New data"].notna().any() and raw["Time period Sortable"].notna().all()
+
+    def test_the_c_engine_gives_the_same_frame_as_pyarrow(self, extracts_dir, monkeypatch):
+        fast = parse.as_pandas(parse.parse_fingertips_csv(export_bytes(extracts_dir), "x"))
+        monkeypatch.setattr(parse, "PREFER_PYARROW", False)
+        slow = parse.as_pandas(parse.parse_fingertips_csv(export_bytes(extracts_dir), "x"))
+        pd.testing.assert_frame_equal(fast, slow)
+
+    def test_a_row_short_in_a_required_column_is_rejected(self):
+        header = ",".join(parse.FINGERTIPS_CSV_COLUMNS)
+        row = "90366,Life expectancy,,,E92000001,England,England,Male,All ages,,,2021 - 23"
+        with pytest.raises(MalformedResponseError, match="record 2 has 12 field"):
+            parse.parse_fingertips_csv(f"{header}\r\n{row}\r\n".encode(), "example")
+
+    def test_a_last_row_cut_off_in_its_optional_columns_is_rejected(self, extracts_dir):
+        body = export_bytes(extracts_dir)
+        cut = body[:body.rstrip(b"\r\n").rfind(b",")]  # the last row loses its last field
+        with pytest.raises(MalformedResponseError, match="truncated or ragged"):
+            parse.parse_fingertips_csv(cut, "export")
+
+    def test_a_row_with_too_many_fields_is_rejected(self, extracts_dir):
+        header, rows = export_bytes(extracts_dir).split(b"\r\n", 1)
+        body = header + b"\r\n" + rows.replace(b"\r\n", b",extra,extra\r\n", 1)
+        with pytest.raises(MalformedResponseError):
+            parse.parse_fingertips_csv(body, "export")
+
+    @pytest.mark.parametrize("malformed", ["12,3", "twelve", "1.2.3"])
+    def test_a_malformed_number_is_an_error_not_a_missing_value(self, malformed, monkeypatch):
+        header = ",".join(parse.FINGERTIPS_CSV_COLUMNS)
+        row = ",".join(["90366", "LE", "", "", "E92000001", "England", "England", "Male",
+                        "All ages", "", "", "2021 - 23", f'"{malformed}"'] + [""] * 14)
+        with pytest.raises(MalformedResponseError, match="could not be parsed"):
+            parse.parse_fingertips_csv(f"{header}\r\n{row}\r\n".encode(), "example")

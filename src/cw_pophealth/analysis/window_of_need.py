@@ -12,6 +12,7 @@ from cw_pophealth import stats
 from cw_pophealth.analysis.selection import (
     STATUS_OK,
     as_area_frame,
+    confidence_columns,
     resolve_periods,
     select,
 )
@@ -51,7 +52,7 @@ def window_of_need(table: pd.DataFrame, areas: Any, *, sexes: Any = ("Male", "Fe
         ``"latest"``: the latest period in which both LE and HLE are published for any of the
         areas; ``"all"``: every period with LE or HLE; or period label(s) such as
         ``"2021 - 23"``.
-    confidence : float, default 0.95
+    confidence : {0.95, 0.998}
         Level of the published limits used for the gap interval.
 
     Returns
@@ -68,6 +69,8 @@ def window_of_need(table: pd.DataFrame, areas: Any, *, sexes: Any = ("Male", "Fe
     NoDataError
         If neither LE nor HLE has any value, or a requested period is absent (naming
         ``period``).
+    ParameterError
+        For a confidence level Fingertips does not publish limits at.
 
     Examples
     --------
@@ -76,6 +79,7 @@ def window_of_need(table: pd.DataFrame, areas: Any, *, sexes: Any = ("Male", "Fe
     >>> won[["sex", "gap"]].round(1).values.tolist()  # doctest: +SKIP
     [['Male', 18.8], ['Female', 23.6]]
     """
+    lower_col, upper_col, _ = confidence_columns(confidence)
     area_frame = as_area_frame(areas, table)
     codes = list(area_frame["area_code"])
     sexes = [sexes] if isinstance(sexes, str) else list(sexes)
@@ -94,8 +98,7 @@ def window_of_need(table: pd.DataFrame, areas: Any, *, sexes: Any = ("Male", "Fe
     def part(indicator_id: int, prefix: str) -> pd.DataFrame:
         sub = rows.loc[rows["indicator_id"] == indicator_id]
         return sub.set_index(["area_code", "sex", "period"])[
-            ["value", "lower_ci_95" if confidence == 0.95 else "lower_ci_99_8",
-             "upper_ci_95" if confidence == 0.95 else "upper_ci_99_8", "source", "source_ref"]
+            ["value", lower_col, upper_col, "source", "source_ref"]
         ].set_axis([prefix, f"{prefix}_lower", f"{prefix}_upper", f"{prefix}_source",
                     f"{prefix}_source_ref"], axis=1)
 

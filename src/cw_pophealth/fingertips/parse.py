@@ -2,7 +2,9 @@
 
 * The ``all_data/csv`` export: its header (:data:`FINGERTIPS_CSV_COLUMNS`), which columns are
   required, how its columns map to the tidy schema (:data:`CSV_TO_TIDY`), and
-  :func:`parse_fingertips_csv`, the parser of API bodies.
+  :func:`parse_fingertips_csv`, which both the API client and the reader of exports saved on disk
+  (:func:`cw_pophealth.snapshot.read_fingertips_export`) use, so that the two accept and reject
+  exactly the same bytes.
 * The JSON endpoints: :func:`check_body` and :func:`parse_json` reject HTML pages, empty bodies
   and invalid or mis-shaped JSON before anything is used or cached.
 
@@ -260,20 +262,50 @@ def tidy_from_fingertips_csv(
     return schema.validate_tidy(df, where=source_ref)
 
 
-def _check_field_counts(body: bytes, n_columns: int, where: str, advice: str) -> None:
-    """Row-by-row field count check (used with the C engine, which pads short rows silently)."""
+def _check_field_counts(body: bytes, header: list[str], where: str, advice: str) -> None:
+    """Check every record's field count (the C engine pads short rows silently).
+
+    A record shorter than the header is accepted (and padded with empty fields) only when every
+    column it lacks is a trailing optional one and the record ends with a line break. Older
+    exports were written one field short (the real ≈2017 export has 26 header fields and 25 in
+    every row); fingertipsR reads them with ``fill = TRUE``. A cut-off body, a record that lacks
+    a required column, or a record with too many fields is rejected.
+    """
     reader = csv.reader(io.StringIO(body.decode("utf-8-sig", errors="replace"), newline=""),
                         strict=True)
+    ends_cleanly = body.endswith(b"\n")
+    padded: dict[int, int] = {}
     try:
+        previous: tuple[int, list[str]] | None = None
         for number, row in enumerate(reader, start=1):
-            if row and len(row) != n_columns:
-                raise MalformedResponseError(
-                    f"The CSV from {where} is truncated or ragged: record {number} has "
-                    f"{len(row)} field(s), the header has {n_columns}. {advice}.", url=where)
+            if previous is not None:
+                _check_record(*previous, header, where, advice, padded, terminated=True)
+            previous = (number, row)
+        if previous is not None:
+            _check_record(*previous, header, where, advice, padded, terminated=ends_cleanly)
     except csv.Error as exc:
         raise MalformedResponseError(
             f"The CSV from {where} ends inside a quoted field ({exc}): it was cut short. "
             f"{advice}.", url=where) from exc
+    if padded:
+        lacking = ", ".join(f"{count} row(s) without {header[n:]}" for n, count in padded.items())
+        logger.info("The CSV from %s is in an older format with shorter rows: %s (read as "
+                    "empty)", where, lacking)
+
+
+def _check_record(number: int, row: list[str], header: list[str], where: str, advice: str,
+                  padded: dict[int, int], *, terminated: bool) -> None:
+    """Accept a full record or a paddable short one (counted in ``padded``); reject the rest."""
+    n = len(row)
+    if not row or n == len(header):
+        return
+    lacking = header[n:]
+    if 1 < n < len(header) and terminated and not set(lacking) & set(FINGERTIPS_CSV_REQUIRED):
+        padded[n] = padded.get(n, 0) + 1
+        return
+    raise MalformedResponseError(
+        f"The CSV from {where} is truncated or ragged: record {number} has {n} field(s), the "
+        f"header has {len(header)}. {advice}.", url=where)
 
 
 def _csv_header(body: bytes, where: str) -> tuple[bytes, list[str]]:
@@ -294,7 +326,8 @@ def parse_fingertips_csv(body: bytes, where: str, *, advice: str = API_ADVICE
     outside the GIL) gives a :class:`pyarrow.Table`; it rejects rows with the wrong number of
     fields and values that are not numbers. Anything it rejects, or every body when
     :data:`PREFER_PYARROW` is off, goes through pandas' C engine after a record-by-record field
-    count check, which either parses it or raises :class:`MalformedResponseError` saying what is
+    count check (see :func:`_check_field_counts` for the one kind of short row that is
+    accepted), which either parses it or raises :class:`MalformedResponseError` saying what is
     wrong: a malformed number such as ``12,3`` is an error, never a missing value.
 
     Parameters
@@ -339,7 +372,7 @@ def parse_fingertips_csv(body: bytes, where: str, *, advice: str = API_ADVICE
                          exc)
     dtypes = {c: ("Int64" if c in _CSV_INT_COLUMNS else "float64" if c in _CSV_FLOAT_COLUMNS
                   else "string") for c in header}
-    _check_field_counts(text_start, len(header), where, advice)
+    _check_field_counts(text_start, header, where, advice)
     try:
         return pd.read_csv(io.BytesIO(text_start), engine="c", on_bad_lines="error",
                            dtype=dtypes, keep_default_na=False, na_values=[""])
