@@ -58,8 +58,9 @@ bench: $(STAMP) ## Run the benchmarks in benchmarks/ and print their figures
 	$(PY) benchmarks/run_benchmarks.py
 
 .PHONY: lint
-lint: $(STAMP) ## Lint the package and tests with ruff
-	$(PY) -m ruff check src tests benchmarks
+lint: $(STAMP) ## Lint the package, tests, benchmarks and notebooks (ruff) and type-check (mypy)
+	$(PY) -m ruff check src tests benchmarks notebooks
+	$(PY) -m mypy
 
 .PHONY: lab
 lab: $(STAMP) ## Open JupyterLab on the notebooks

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+from importlib import metadata
 
 import tomllib
 import yaml
 
+import cw_pophealth
 from cw_pophealth.config import PROJECT_ROOT
 
 
@@ -37,6 +41,32 @@ class TestEnvironmentFilesAgree:
     def test_every_dev_dependency_is_in_environment_yml(self):
         dev = {_name(r) for r in _pyproject()["project"]["optional-dependencies"]["dev"]}
         assert dev - _conda_names() == set()
+
+
+class TestProjectHabits:
+    def test_the_licence_is_an_spdx_string_with_its_file(self):
+        project = _pyproject()["project"]
+        assert project["license"] == "MIT" and (PROJECT_ROOT / "LICENSE").is_file()
+
+    def test_the_version_is_read_from_the_package(self):
+        assert _pyproject()["tool"]["setuptools"]["dynamic"]["version"] == {
+            "attr": "cw_pophealth.__version__"} and "version" in _pyproject()["project"]["dynamic"]
+
+    def test_the_installed_metadata_has_the_package_version(self):
+        assert metadata.version("cw-pophealth") == cw_pophealth.__version__
+
+    def test_the_changelog_has_an_entry_for_this_version(self):
+        text = (PROJECT_ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+        assert f"({cw_pophealth.__version__})" in text or f"[{cw_pophealth.__version__}]" in text
+
+    def test_the_cli_prints_the_version(self):
+        result = subprocess.run([sys.executable, "-m", "cw_pophealth.cli", "--version"],
+                                capture_output=True, text=True, check=True)
+        assert result.stdout.strip() == f"cw-pophealth {cw_pophealth.__version__}"
+
+    def test_ci_lints_notebooks_and_type_checks_the_package(self):
+        ci = (PROJECT_ROOT / ".ci" / "run").read_text()
+        assert "ruff check src tests benchmarks notebooks" in ci and "mypy" in ci
 
 
 class TestLayout:

@@ -7,4 +7,4 @@ notebook calls) and :mod:`~cw_pophealth.runner` (``make reports``).
 """
 
 #: The package version: the one place it is written (``pyproject.toml`` reads it from here).
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"

@@ -19,6 +19,7 @@ import logging
 import sys
 from pathlib import Path
 
+from cw_pophealth import __version__
 from cw_pophealth.config import get_settings
 from cw_pophealth.errors import CwPopHealthError, ParameterError
 
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and ``--help``)."""
     parser = argparse.ArgumentParser(prog="cw-pophealth", description=__doc__.split("\n")[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging, tracebacks")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p_build = sub.add_parser("build", help="build the tidy table from the offline extracts")
