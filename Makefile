@@ -30,9 +30,13 @@ env: $(STAMP) ## Create .venv and install cw-pophealth with its dev tools
 # them change, so a no-change `make reports` does no data work.
 EXTRACTS ?= $(or $(CW_POPHEALTH_EXTRACTS),../shared/fingertips-extracts)
 INDICATORS := data/processed/indicators.parquet
-SNAPSHOT_SRC := $(addprefix src/cw_pophealth/,snapshot.py schema.py periods.py geography.py \
-	catalogue.py atomic.py fingertips/parse.py)
-SNAPSHOT_INPUTS := $(wildcard $(EXTRACTS)/trafford_themes/*.csv $(EXTRACTS)/ons_els/*.csv)
+SNAPSHOT_SRC := $(wildcard src/cw_pophealth/snapshot/*.py) $(addprefix src/cw_pophealth/,schema.py \
+	periods.py geography.py catalogue.py atomic.py fingertips/parse.py)
+SNAPSHOT_INPUTS := $(wildcard $(EXTRACTS)/trafford_themes/*.csv $(EXTRACTS)/ons_els/*.csv \
+	$(EXTRACTS)/ons_els/*.json $(EXTRACTS)/trafford_dashboard/*.csv \
+	$(EXTRACTS)/trafford_dashboard_alcohol/*.csv $(EXTRACTS)/psychty_la_ph_walkthrough/*.json \
+	$(EXTRACTS)/psychty_local_health/*.csv $(EXTRACTS)/psychty_gbd2017/*.json \
+	$(EXTRACTS)/fphd_pholio_reference/*.csv)
 
 $(INDICATORS): $(STAMP) $(SNAPSHOT_SRC) $(SNAPSHOT_INPUTS)
 	$(PY) -m cw_pophealth.cli build

@@ -107,10 +107,14 @@ def serve() -> None:
     """``--_serve``: run the fake API; print its URL; obey JSON commands on stdin until EOF."""
     _quiet()
     sys.path.insert(0, str(TESTS_DIR))
+    from cw_pophealth import snapshot
     from cw_pophealth.config import get_settings
     from fake_fingertips import FakeFingertips
+    from helpers import fake_api_rows
 
-    fake = FakeFingertips(settings=get_settings()).start()
+    settings = get_settings()
+    rows = fake_api_rows(snapshot.build_snapshot(settings, write=False))
+    fake = FakeFingertips(rows, settings=settings).start()
     print(json.dumps({"url": fake.url}), flush=True)
     for line in sys.stdin:
         command = json.loads(line)

@@ -5,10 +5,13 @@ Fake Fingertips API (used by the tests in ``tests/fingertips/``)
 ``extracts_dir``, ``snapshot_table`` (session)
     The real extracts folder (tests using it are skipped when it is absent) and the tidy table
     built once from it (about 3 s).
+``api_table`` (session)
+    What the fake API serves: the current release of each Fingertips indicator in
+    ``snapshot_table`` (:func:`helpers.fake_api_rows`).
 ``extracts_settings`` (session)
     Settings with the real extracts folder.
 ``fake_server`` (session)
-    A :class:`fake_fingertips.FakeFingertips` serving ``snapshot_table`` over real HTTP.
+    A :class:`fake_fingertips.FakeFingertips` serving ``api_table`` over real HTTP.
 ``fake_api``
     The same server with its faults and request log cleared before and after each test.
 ``settings``
@@ -60,15 +63,23 @@ def snapshot_table(extracts_dir, tmp_path_factory) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="session")
+def api_table(snapshot_table) -> pd.DataFrame:
+    """The current Fingertips rows of the snapshot: what the fake API serves."""
+    from helpers import fake_api_rows
+
+    return fake_api_rows(snapshot_table)
+
+
+@pytest.fixture(scope="session")
 def extracts_settings(extracts_dir) -> Settings:
     return get_settings()
 
 
 @pytest.fixture(scope="session")
-def fake_server(extracts_settings, snapshot_table):
+def fake_server(extracts_settings, api_table):
     from fake_fingertips import FakeFingertips
 
-    fake = FakeFingertips(snapshot_table, settings=extracts_settings).start()
+    fake = FakeFingertips(api_table, settings=extracts_settings).start()
     yield fake
     fake.stop()
 

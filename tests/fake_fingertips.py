@@ -748,6 +748,8 @@ def synthetic_table(n_indicators: int, *, first_id: int = 800001,
                 "sex": "Persons", "period": "2022", "period_start": pd.Timestamp(2022, 1, 1),
                 "period_end": pd.Timestamp(2022, 12, 31), "value": 10.0 + n + offset / 1000,
                 "source": "synthetic test fixture", "source_ref": "fake_fingertips.py",
+                "release": "synthetic test fixture", "release_date": pd.Timestamp(2026, 1, 1),
+                "current": True,
             })
     return schema.validate_tidy(schema.coerce_tidy(pd.DataFrame(rows)))
 

@@ -30,6 +30,16 @@ NAMES = {COV: "Coventry", WARKS: "Warwickshire", WM: "West Midlands", ENG: "Engl
          "E06000004": "Stockton"}
 
 
+def fake_api_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows a fake Fingertips API serves: the current release of each Fingertips indicator.
+
+    The snapshot keeps every release of an observation and local (negative-id) series; the API
+    serves one value per observation and Fingertips ids only.
+    """
+    current = schema.current_rows(table)
+    return current.loc[~current["indicator_id"].map(catalogue.is_local_indicator)]
+
+
 def data_requests(fake):
     return fake.requests_to("all_data/")
 
@@ -80,7 +90,10 @@ def tidy(rows: list[dict]) -> pd.DataFrame:
             "indicator_name": "test", "area_name": NAMES[r["area_code"]],
             "area_type": AREA_TYPES[r["area_code"]], "sex": "Persons",
             "source": r.get("source", "test source (2026-01-01)"),
-            "source_ref": r.get("source_ref", "test.csv"), **r,
+            "source_ref": r.get("source_ref", "test.csv"),
+            "release": r.get("release", "synthetic test release"),
+            "release_date": r.get("release_date", pd.Timestamp("2026-01-01")),
+            "current": r.get("current", True), **r,
         })
     df = add_period_bounds(pd.DataFrame(records))
     return schema.validate_tidy(schema.coerce_tidy(df))

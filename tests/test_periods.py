@@ -21,10 +21,17 @@ class TestParsePeriod:
             pytest.param("2019/20 Q4", "2020-01-01", "2020-03-31", id="financial quarter"),
             pytest.param("2022-11-16/P1Y", "2022-11-16", "2023-11-15", id="ISO one year"),
             pytest.param("2021-01-01/P3Y", "2021-01-01", "2023-12-31", id="ISO three years"),
+            pytest.param("May 2017", "2017-05-01", "2017-05-31", id="one month"),
+            pytest.param("Mar 2015 - Feb 2016", "2015-03-01", "2016-02-29", id="months"),
+            pytest.param("Aug 2017 - Jul 2018", "2017-08-01", "2018-07-31", id="months, Aug"),
         ],
     )
     def test_label_gives_first_and_last_day(self, label, start, end):
         assert periods.parse_period(label) == (pd.Timestamp(start), pd.Timestamp(end))
+
+    def test_an_unknown_month_is_quoted_in_the_error(self):
+        with pytest.raises(ValueError, match="'Smarch 2020'"):
+            periods.parse_period("Smarch 2020")
 
     def test_unknown_label_is_quoted_in_the_error(self):
         with pytest.raises(ValueError, match="'Spring 2020'"):
@@ -65,3 +72,12 @@ class TestIsRollingPeriod:
 
     def test_single_financial_year_is_not_rolling(self):
         assert not periods.is_rolling_period("2022/23")
+
+
+class TestFingertipsRangeLabel:
+    @pytest.mark.parametrize(("label", "expected"), [
+        ("2016-18", "2016 - 18"), ("2016 - 18", "2016 - 18"), ("2017/18", "2017/18"),
+        ("2018", "2018"),
+    ])
+    def test_only_calendar_ranges_change(self, label, expected):
+        assert periods.fingertips_range_label(label) == expected

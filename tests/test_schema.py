@@ -26,6 +26,9 @@ def synthetic_rows(n: int = 2) -> pd.DataFrame:
         "upper_ci_95": [71.0, 81.0][:n],
         "source": ["synthetic test rows"] * n,
         "source_ref": ["tests/test_schema.py"] * n,
+        "release": ["synthetic release"] * n,
+        "release_date": [pd.Timestamp("2026-01-01")] * n,
+        "current": [True] * n,
     }))
 
 
@@ -73,6 +76,31 @@ class TestValidateTidy:
                                      upper_ci_95=[None, 81.0])
         assert schema.validate_tidy(df)["value"].isna().tolist() == [True, False]
 
+    def test_a_row_without_a_release_is_rejected(self):
+        df = synthetic_rows().assign(release=[pd.NA, "synthetic release"])
+        with pytest.raises(SchemaValidationError, match="'release'"):
+            schema.validate_tidy(df)
+
+    def test_two_releases_of_one_observation_can_sit_side_by_side(self):
+        old = synthetic_rows(1).assign(release="older", current=False, superseded_by="newer")
+        new = synthetic_rows(1).assign(release="newer")
+        assert len(schema.validate_tidy(pd.concat([old, new]))) == 2
+
+    def test_two_current_releases_of_one_observation_are_rejected(self):
+        df = pd.concat([synthetic_rows(1).assign(release="older"),
+                        synthetic_rows(1).assign(release="newer")])
+        with pytest.raises(SchemaValidationError, match="more than one current release"):
+            schema.validate_tidy(df)
+
+    def test_a_current_row_cannot_name_a_superseding_release(self):
+        df = synthetic_rows(1).assign(superseded_by="newer")
+        with pytest.raises(SchemaValidationError, match="superseded_by"):
+            schema.validate_tidy(df)
+
+    def test_release_columns_come_last_in_the_schema(self):
+        assert schema.TIDY_COLUMNS[-4:] == ("release", "release_date", "current",
+                                            "superseded_by")
+
     def test_uncoercible_number_names_the_column(self):
         df = synthetic_rows().astype({"value": object}).assign(value=["high", 80.0])
         with pytest.raises(SchemaValidationError, match="'value'"):
@@ -109,9 +137,11 @@ def synthetic_two_sources() -> pd.DataFrame:
                 area_name="Coventry", area_type="UA", sex="Male", period="2021 - 23",
                 period_start=pd.Timestamp("2021-01-01"), period_end=pd.Timestamp("2023-12-31"))
     return schema.coerce_tidy(pd.DataFrame([
-        {**base, "value": 58.5, "source": "trafford_themes: x", "source_ref": "a"},
+        {**base, "value": 58.5, "source": "trafford_themes: x", "source_ref": "a",
+         "release": "Fingertips copy", "release_date": pd.Timestamp("2026-05-13")},
         {**base, "value": 58.5, "lower_ci_95": 55.7, "upper_ci_95": 61.2,
-         "source": "ons_els: y", "source_ref": "b"},
+         "source": "ons_els: y", "source_ref": "b", "release": "ONS",
+         "release_date": pd.Timestamp("2026-02-19")},
     ]))
 
 
@@ -129,3 +159,42 @@ class TestDeduplicateSources:
         df.loc[0, "value"] = 60.0
         schema.deduplicate_sources(df, ["ons_els"])
         assert "differ between sources" in caplog.text
+
+
+def synthetic_releases() -> pd.DataFrame:
+    """SYNTHETIC rows: one observation (Coventry male LE 2016 - 18) in two releases, and another
+    observation in the older release only."""
+    old = synthetic_rows(2).assign(period=["2016 - 18"] * 2, value=[78.5394, 82.3477],
+                                   release="January 2020",
+                                   release_date=pd.Timestamp("2020-02-04"))
+    new = synthetic_rows(1).assign(period="2016 - 18", value=78.4, release="May 2026",
+                                   release_date=pd.Timestamp("2026-05-13"))
+    return pd.concat([old, new], ignore_index=True).assign(lower_ci_95=None, upper_ci_95=None)
+
+
+class TestMarkCurrent:
+    def test_the_latest_release_is_current(self):
+        out = schema.mark_current(synthetic_releases())
+        assert out.loc[out["current"].astype(bool), "value"].tolist() == [82.3477, 78.4]
+
+    def test_the_superseded_row_is_kept_and_names_its_successor(self):
+        out = schema.mark_current(synthetic_releases())
+        old = out.loc[~out["current"].astype(bool)]
+        assert (old["value"].tolist(), old["superseded_by"].tolist()) == ([78.5394], ["May 2026"])
+
+    def test_an_observation_in_one_release_only_stays_current(self):
+        out = schema.mark_current(synthetic_releases())
+        female = out.loc[out["sex"] == "Female"]
+        assert female["current"].tolist() == [True]
+
+    def test_the_marked_table_is_valid(self):
+        assert len(schema.validate_tidy(schema.mark_current(synthetic_releases()))) == 3
+
+    def test_two_releases_on_the_same_day_cannot_be_ordered(self):
+        df = synthetic_releases().assign(release_date=pd.Timestamp("2026-05-13"))
+        with pytest.raises(SchemaValidationError, match="share the latest release date"):
+            schema.mark_current(df)
+
+    def test_current_rows_leaves_out_superseded_ones(self):
+        out = schema.current_rows(schema.mark_current(synthetic_releases()))
+        assert sorted(out["release"]) == ["January 2020", "May 2026"] and len(out) == 2

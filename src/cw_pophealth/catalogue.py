@@ -3,6 +3,19 @@
 Polarity follows Fingertips' ids: ``1`` RAG, high is good; ``0`` RAG, low is good;
 ``99`` BOB (no judgement, "Higher"/"Lower"); ``-1`` not applicable (never compared).
 Each entry says where its polarity comes from.
+
+Indicator ids
+-------------
+Fingertips indicator ids are positive integers. A series that is **not** a Fingertips
+indicator (or not provably one) gets a **local id below zero**, which can never collide with a
+Fingertips id; :func:`is_local_indicator` tells them apart. Local ids in use:
+
+``-1001`` (:data:`LOCAL_HEALTH_LE_ID`)
+    OHID Local Health life expectancy at birth, 5-year pooled, period not stated in the file.
+    Kept in its own undated table (``snapshot.load_local_estimates``), never in the tidy
+    indicator table and never as 90366.
+``-1002`` (:data:`ONS_APS_SMOKING_ID`)
+    ONS APS adults who currently smoke cigarettes (annual): a second smoking source, not 92443.
 """
 
 from __future__ import annotations
@@ -27,9 +40,19 @@ COVENTRY = "E08000026"
 WARWICKSHIRE = "E10000031"
 WARWICKSHIRE_DISTRICTS = ("E07000218", "E07000219", "E07000220", "E07000221", "E07000222")
 
+#: NHS Coventry and Warwickshire Integrated Care Board.
+COVENTRY_AND_WARWICKSHIRE_ICB = "E54000018"
+
 #: Fingertips ids of the two indicators whose difference is the window of need.
 LIFE_EXPECTANCY_ID = 90366
 HEALTHY_LIFE_EXPECTANCY_ID = 90362
+#: Fingertips slope index of inequality in life expectancy at birth (Male/Female).
+LE_INEQUALITY_SII_ID = 92901
+#: Fingertips admission episodes for alcohol-related conditions (narrow measure).
+ALCOHOL_ADMISSIONS_ID = 91414
+#: Local ids (below zero: never a Fingertips id; see the module docstring).
+LOCAL_HEALTH_LE_ID = -1001
+ONS_APS_SMOKING_ID = -1002
 
 
 @dataclass(frozen=True)
@@ -112,6 +135,15 @@ CORE_INDICATORS: tuple[IndicatorSpec, ...] = (
         "Fingertips RAG low-is-good. No offline extract holds it, so it comes only from the "
         "live API",
     ),
+    IndicatorSpec(
+        "alcohol_admissions", ALCOHOL_ADMISSIONS_ID,
+        "Admission episodes for alcohol-related conditions (Narrow)",
+        "Alcohol-related admissions (narrow)", "per 100,000", "rate", POLARITY_LOW_IS_GOOD,
+        "Fingertips RAG low-is-good: in trafford_dashboard_alcohol/alcohol_related_admissions."
+        "csv every one of the 1,461 areas-years labelled 'Better' is below England's value for "
+        "that year and every one of the 964 labelled 'Worse' is above it. A harm measure "
+        "(hospital admissions), not alcohol consumption",
+    ),
 )
 
 EXTRA_INDICATORS: tuple[IndicatorSpec, ...] = (
@@ -121,7 +153,26 @@ EXTRA_INDICATORS: tuple[IndicatorSpec, ...] = (
         "Preventable CVD mortality <75", "per 100,000", "rate", POLARITY_LOW_IS_GOOD,
         "Fingertips RAG low-is-good (a mortality rate)",
     ),
+    IndicatorSpec(
+        "smoking_ons_aps", ONS_APS_SMOKING_ID,
+        "Adults (18+) who currently smoke cigarettes, annual (ONS APS, not Fingertips 92443)",
+        "Adult cigarette smoking (ONS APS)", "%", "proportion", POLARITY_LOW_IS_GOOD,
+        "ons_els/cigarette-smokers_annual_2025-10-06.csv: Polarity -1 (lower is better) on all "
+        "5,100 rows",
+    ),
 )
+
+
+def is_local_indicator(indicator_id: object) -> bool:
+    """True for a local (non-Fingertips) indicator id: every such id is below zero.
+
+    Examples
+    --------
+    >>> is_local_indicator(ONS_APS_SMOKING_ID), is_local_indicator(92443)
+    (True, False)
+    """
+    return int(str(indicator_id)) < 0
+
 
 def all_indicators() -> tuple[IndicatorSpec, ...]:
     """Return the core and extra indicators, core first."""

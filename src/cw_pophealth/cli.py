@@ -37,7 +37,9 @@ def _cmd_build(_args: argparse.Namespace) -> int:
 
     settings = get_settings()
     table = snapshot.build_snapshot(settings)
-    logger.info("Built %s (%d rows) from %s", settings.indicators_table, len(table),
+    logger.info("Built %s (%d rows, %d current), %s and %s from %s",
+                settings.indicators_table, len(table), int(table["current"].sum()),
+                settings.burden_table.name, settings.local_estimates_table.name,
                 settings.extracts_dir)
     return 0
 

@@ -9,6 +9,10 @@ Environment variables
 ``CW_POPHEALTH_EXTRACTS``
     Folder holding the real Fingertips/ONS extracts used for offline runs. Defaults to
     ``../shared/fingertips-extracts`` beside the project when that folder exists.
+``CW_POPHEALTH_CLAIMS``
+    Folder of claims files (plain YAML: a strategy document's numeric statements, checked by
+    :mod:`cw_pophealth.analysis.claims`). Defaults to ``../shared/claims`` beside the project when
+    that folder exists. Claims files are read in place, never copied into the project.
 ``CW_POPHEALTH_DATA``
     Root of ``raw/`` and ``processed/`` (default ``<project>/data``).
 ``CW_POPHEALTH_REPORTS``
@@ -87,6 +91,14 @@ def _default_extracts_dir(project_root: Path) -> Path | None:
     return candidate if candidate.is_dir() else None
 
 
+def _default_claims_dir(project_root: Path) -> Path | None:
+    env = os.environ.get("CW_POPHEALTH_CLAIMS")
+    if env:
+        return Path(env).expanduser().resolve()
+    candidate = (project_root.parent / "shared" / "claims").resolve()
+    return candidate if candidate.is_dir() else None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every path and network setting the package uses.
@@ -104,6 +116,8 @@ class Settings:
         Output of ``make reports``.
     extracts_dir : pathlib.Path or None
         Real Fingertips/ONS extracts for offline runs; ``None`` if not found.
+    claims_dir : pathlib.Path or None
+        Claims files (YAML) to check against the data; ``None`` if not found.
     api_base_url : str
         Fingertips API base URL, ending in ``/``.
     connect_timeout, read_timeout : float
@@ -123,6 +137,7 @@ class Settings:
     data_dir: Path
     reports_dir: Path
     extracts_dir: Path | None
+    claims_dir: Path | None = None
     api_base_url: str = DEFAULT_API_URL
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
@@ -145,6 +160,17 @@ class Settings:
     def indicators_table(self) -> Path:
         """The one tidy, validated indicator table (Parquet)."""
         return self.processed_dir / "indicators.parquet"
+
+    @property
+    def burden_table(self) -> Path:
+        """The GBD burden-attributable-to-risks table (Parquet), built with the indicators."""
+        return self.processed_dir / "burden.parquet"
+
+    @property
+    def local_estimates_table(self) -> Path:
+        """Undated local estimates (OHID Local Health life expectancy), built with the
+        indicators."""
+        return self.processed_dir / "local_estimates.parquet"
 
     @property
     def notebooks_dir(self) -> Path:
@@ -174,6 +200,26 @@ class Settings:
                 "trafford_themes/ and ons_els/ sub-folders."
             )
         return self.extracts_dir
+
+    def claims_file(self, name: str) -> Path:
+        """The path of a claims file: ``name`` itself when it is a path to a file, else
+        ``name`` inside :attr:`claims_dir`.
+
+        Raises
+        ------
+        cw_pophealth.errors.ConfigError
+            If the file is not found (the message names CW_POPHEALTH_CLAIMS).
+        """
+        from cw_pophealth.errors import ConfigError
+
+        direct = Path(name).expanduser()
+        if direct.is_file():
+            return direct.resolve()
+        if self.claims_dir is not None and (self.claims_dir / name).is_file():
+            return (self.claims_dir / name).resolve()
+        raise ConfigError(
+            f"Claims file {name!r} not found (claims folder: {self.claims_dir or 'not found'}). "
+            "Set CW_POPHEALTH_CLAIMS to the folder holding it, or pass a path to the file.")
 
     def with_(self, **changes) -> Settings:
         """Return a copy with some fields changed (a thin wrapper on ``dataclasses.replace``)."""
@@ -209,6 +255,7 @@ def get_settings(**overrides) -> Settings:
         data_dir=data_dir,
         reports_dir=reports_dir.resolve(),
         extracts_dir=_default_extracts_dir(root),
+        claims_dir=_default_claims_dir(root),
         api_base_url=base_url,
         read_timeout=_env_number("CW_POPHEALTH_TIMEOUT", 60.0, float, minimum=0.001),
         max_workers=int(_env_number("CW_POPHEALTH_MAX_WORKERS", 16, int, minimum=1)),

@@ -1,9 +1,10 @@
 """Time periods: Fingertips and ONS period labels and the dates they cover.
 
 Fingertips labels periods as calendar years (``2023``), financial years (``2022/23``), rolling
-ranges (``2021 - 23``), financial ranges and quarters; ONS Explore Local Statistics uses ISO 8601
-start/duration (``2021-01-01/P3Y``). :func:`parse_period` turns any of them into inclusive first
-and last days, so that periods from different sources sort and match by date.
+ranges (``2021 - 23``), financial ranges, quarters and months (``May 2017``, ``Mar 2015 - Feb
+2016``); ONS Explore Local Statistics uses ISO 8601 start/duration (``2021-01-01/P3Y``).
+:func:`parse_period` turns any of them into inclusive first and last days, so that periods from
+different sources sort and match by date.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ __all__ = [
     "LATEST",
     "add_period_bounds",
     "fingertips_period_label",
+    "fingertips_range_label",
     "is_rolling_period",
     "parse_period",
     "period_order",
@@ -34,6 +36,17 @@ _RANGE = re.compile(r"^(\d{4})\s*-\s*(\d{2}|\d{4})$")
 _FIN_RANGE = re.compile(r"^(\d{4})/(\d{2})\s*-\s*(\d{2})/(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})/(\d{2})\s+Q([1-4])$")
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})/P(\d+)([YM])$")
+_MONTH = re.compile(r"^([A-Za-z]{3})[a-z]*\s+(\d{4})$")
+_MONTH_RANGE = re.compile(r"^([A-Za-z]{3})[a-z]*\s+(\d{4})\s*-\s*([A-Za-z]{3})[a-z]*\s+(\d{4})$")
+_MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug",
+                                        "sep", "oct", "nov", "dec"), start=1)}
+
+
+def _month_start(name: str, year: str, label: str) -> pd.Timestamp:
+    month = _MONTHS.get(name.casefold())
+    if month is None:
+        raise ValueError(f"Unrecognised month {name!r} in time period {label!r}.")
+    return pd.Timestamp(int(year), month, 1)
 
 
 def _century(start_year: int, two_digits: str) -> int:
@@ -53,7 +66,8 @@ def parse_period(label: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     label : str
         ``'2015'`` (calendar year), ``'2015/16'`` (financial year, April-March),
         ``'2015 - 17'`` or ``'2009-11'`` (calendar-year range), ``'2015/16 - 17/18'``,
-        ``'2019/20 Q1'`` (financial quarter), or ISO 8601 start/duration ``'2021-01-01/P3Y'``.
+        ``'2019/20 Q1'`` (financial quarter), ``'May 2017'`` (a month), ``'Mar 2015 - Feb 2016'``
+        (whole months), or ISO 8601 start/duration ``'2021-01-01/P3Y'``.
 
     Returns
     -------
@@ -71,8 +85,10 @@ def parse_period(label: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     ['2021-01-01', '2023-12-31']
     >>> [str(d.date()) for d in parse_period("2022/23")]
     ['2022-04-01', '2023-03-31']
+    >>> [str(d.date()) for d in parse_period("Aug 2017 - Jul 2018")]
+    ['2017-08-01', '2018-07-31']
     """
-    text = str(label).strip()
+    text = re.sub(r"\s+", " ", str(label)).strip()
     if m := _YEAR.match(text):
         y = int(m[1])
         return pd.Timestamp(y, 1, 1), pd.Timestamp(y, 12, 31)
@@ -95,6 +111,12 @@ def parse_period(label: str) -> tuple[pd.Timestamp, pd.Timestamp]:
         n = int(m[4])
         offset = pd.DateOffset(years=n) if m[5] == "Y" else pd.DateOffset(months=n)
         return start, start + offset - pd.Timedelta(days=1)
+    if m := _MONTH_RANGE.match(text):
+        start = _month_start(m[1], m[2], text)
+        return start, _month_start(m[3], m[4], text) + pd.offsets.MonthEnd(0)
+    if m := _MONTH.match(text):
+        start = _month_start(m[1], m[2], text)
+        return start, start + pd.offsets.MonthEnd(0)
     raise ValueError(
         f"Unrecognised time period {label!r}: expected e.g. '2015', '2015/16', '2015 - 17' or "
         "'2021-01-01/P3Y'."
@@ -125,6 +147,25 @@ def fingertips_period_label(iso_period: str) -> str:
         return f"{start.year}/{(start.year + 1) % 100:02d}"
     first = f"{start.year}/{(start.year + 1) % 100:02d}"
     return f"{first} - {end.year % 100:02d}/{(end.year + 1) % 100:02d}"
+
+
+def fingertips_range_label(label: str) -> str:
+    """Write a calendar-year range the way Fingertips does; leave other labels as they are.
+
+    Some upstream scripts stripped the spaces (``'2016-18'``); Fingertips and this table use
+    ``'2016 - 18'`` (same dates).
+
+    Examples
+    --------
+    >>> fingertips_range_label("2016-18")
+    '2016 - 18'
+    >>> fingertips_range_label("2017/18")
+    '2017/18'
+    """
+    text = re.sub(r"\s+", " ", str(label)).strip()
+    if m := _RANGE.match(text):
+        return f"{m[1]} - {m[2][-2:]}"
+    return text
 
 
 def add_period_bounds(df: pd.DataFrame, label_column: str = "period") -> pd.DataFrame:

@@ -4,6 +4,17 @@ Every source (the live API's CSV, Fingertips CSV exports on disk, the offline ex
 into this shape, and the table is validated whenever it is written or read. Values keep the
 precision they arrived with (some upstream files round to 1 dp; the ``source`` column says so);
 missing values stay missing.
+
+Releases
+--------
+Every row names its **release**: the publication or extract it comes from (``release``) and the
+date that publication was released or extracted (``release_date``). One observation (indicator,
+area, sex, age, category and period: :data:`OBSERVATION_KEY`) may be published by several
+releases, e.g. life expectancy 2016 - 18 as Fingertips showed it in January 2020 and as it shows
+it after the 2021 Census rebasing. All of them stay in the table; :func:`mark_current` flags the
+latest release of each observation ``current`` and names it in the others' ``superseded_by``.
+Analyses show current rows (:func:`current_rows`) unless a rule, such as the window of need's
+same-release pairing, needs an earlier release.
 """
 
 from __future__ import annotations
@@ -82,14 +93,27 @@ TIDY_SCHEMA: tuple[Column, ...] = (
            "API, its vintage, and any upstream rounding"),
     Column("source_ref", "string", True, "The source file path (relative to the extracts folder) "
                                          "or the request URL"),
+    Column("release", "string", True, "The publication or extract the value is from, e.g. "
+           "'Fingertips as of January 2020 (fingertipsR pull, psychty/la-ph-walkthrough "
+           "@fb261d4)' or 'Fingertips API, retrieved 2026-12-02'"),
+    Column("release_date", "datetime64[ns]", True, "The date that release was published or "
+           "extracted (see the source's entry in cw_pophealth.snapshot.releases)"),
+    Column("current", "boolean", True, "True for the latest release of the observation "
+           "(OBSERVATION_KEY), the value analyses show; False for a superseded release"),
+    Column("superseded_by", "string", False, "For a row that is not current: the release that "
+           "replaces it; missing for current rows"),
 )
 
 TIDY_COLUMNS: tuple[str, ...] = tuple(c.name for c in TIDY_SCHEMA)
-#: Columns that identify one observation. ``source`` is part of the key so that two sources of
-#: the same indicator can sit side by side before de-duplication.
+#: Columns that identify one row. ``source`` and ``release`` are part of the key so that two
+#: sources, or two releases, of the same observation can sit side by side.
 TIDY_KEY: tuple[str, ...] = (
     "indicator_id", "area_code", "sex", "age", "category_type", "category", "period", "source",
+    "release",
 )
+#: Columns that identify one observation, whatever its source or release: each has exactly one
+#: ``current`` row.
+OBSERVATION_KEY: tuple[str, ...] = tuple(k for k in TIDY_KEY if k not in ("source", "release"))
 
 
 def empty_tidy() -> pd.DataFrame:
@@ -114,6 +138,8 @@ def coerce_tidy(df: pd.DataFrame) -> pd.DataFrame:
                 out[col.name] = pd.to_datetime(out[col.name]).astype(col.dtype)
             elif col.dtype == "float64":
                 out[col.name] = pd.to_numeric(out[col.name], errors="raise").astype("float64")
+            elif col.dtype == "boolean" and out[col.name].dtype == "object":
+                out[col.name] = pd.array(out[col.name].tolist(), dtype="boolean")
             else:
                 out[col.name] = out[col.name].astype(col.dtype)
         except (TypeError, ValueError) as exc:
@@ -128,7 +154,9 @@ def validate_tidy(df: pd.DataFrame, *, where: str | os.PathLike | None = None) -
 
     Checks: every column present; dtypes convertible; required columns have no missing values;
     area codes are ONS codes; sex is Persons/Male/Female; ``period_start <= period_end``;
-    confidence limits bracket the value; the :data:`TIDY_KEY` is unique.
+    confidence limits bracket the value; the :data:`TIDY_KEY` is unique; at most one row of each
+    observation (:data:`OBSERVATION_KEY`) is ``current``, and only rows that are not current
+    name a ``superseded_by`` release.
 
     Parameters
     ----------
@@ -193,6 +221,15 @@ def validate_tidy(df: pd.DataFrame, *, where: str | os.PathLike | None = None) -
     dup = out.duplicated(list(TIDY_KEY), keep=False)
     if dup.any():
         fail("period", f"duplicate rows for the key {list(TIDY_KEY)}", dup)
+    current = out["current"].to_numpy(dtype=bool)
+    two_current = out.loc[current].duplicated(list(OBSERVATION_KEY), keep=False)
+    if two_current.any():
+        fail("current", "more than one current release of the same observation "
+             "(use schema.mark_current)", two_current.reindex(out.index, fill_value=False))
+    named = out["superseded_by"].notna().to_numpy(dtype=bool) & current
+    if named.any():
+        fail("superseded_by", "a current row names a release that supersedes it",
+             pd.Series(named, index=out.index))
     return out
 
 
@@ -231,17 +268,20 @@ def read_tidy(path: str | os.PathLike) -> pd.DataFrame:
 
 
 def deduplicate_sources(df: pd.DataFrame, priority: list[str]) -> pd.DataFrame:
-    """Keep one row per observation when several sources publish it.
+    """Keep one row per observation when several sources carry copies of the same publication.
 
-    Rows whose ``source`` starts with an earlier entry of ``priority`` win; sources not listed
-    come last. Disagreements larger than rounding (0.051) are logged as warnings.
+    For copies, not releases: e.g. the ONS healthy life expectancy in ONS Explore Local
+    Statistics (with CIs) and the same figures republished by Fingertips (1 dp). Rows whose
+    ``source`` starts with an earlier entry of ``priority`` win; sources not listed come last.
+    Disagreements larger than rounding (0.051) are logged as warnings. Different releases of an
+    observation are kept, not dropped: see :func:`mark_current`.
     """
     if df.empty:
         return df
     rank = np.full(len(df), len(priority), dtype=int)
     for i, prefix in enumerate(reversed(priority)):
         rank[df["source"].str.startswith(prefix).to_numpy(dtype=bool)] = len(priority) - 1 - i
-    key = [k for k in TIDY_KEY if k != "source"]
+    key = list(OBSERVATION_KEY)
     ordered = df.assign(_rank=rank).sort_values("_rank", kind="stable")
     grouped = ordered.groupby(key, dropna=False)["value"]
     spread = grouped.max() - grouped.min()
@@ -254,3 +294,72 @@ def deduplicate_sources(df: pd.DataFrame, priority: list[str]) -> pd.DataFrame:
         drop=True)
 
 
+
+
+def mark_current(df: pd.DataFrame) -> pd.DataFrame:
+    """Flag the latest release of each observation ``current``; name it in the others.
+
+    Rows are grouped by :data:`OBSERVATION_KEY`. In each group the row with the latest
+    ``release_date`` is current, and every other row gets ``current=False`` and
+    ``superseded_by`` set to the current row's ``release``. No row is dropped or changed
+    otherwise.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Tidy rows with ``release`` and ``release_date``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with ``current`` and ``superseded_by`` set.
+
+    Raises
+    ------
+    SchemaValidationError
+        If two different releases of one observation share the latest release date (which is
+        later cannot be told), naming an example.
+
+    Examples
+    --------
+    >>> rows = coerce_tidy(pd.DataFrame({  # SYNTHETIC rows: two releases of one value
+    ...     "indicator_id": [1, 1], "area_code": ["E08000026"] * 2, "sex": ["Male"] * 2,
+    ...     "period": ["2016 - 18"] * 2, "value": [78.5, 78.4],
+    ...     "release": ["old", "new"],
+    ...     "release_date": pd.to_datetime(["2020-02-04", "2026-05-13"])}))
+    >>> mark_current(rows)[["value", "current", "superseded_by"]].values.tolist()
+    [[78.5, False, 'new'], [78.4, True, <NA>]]
+    """
+    out = df.copy()
+    if out.empty:
+        return out.assign(current=pd.array([], dtype="boolean"),
+                          superseded_by=pd.Series([], dtype="string"))
+    key = list(OBSERVATION_KEY)
+    order = out.sort_values("release_date", kind="stable")
+    latest = order.drop_duplicates(key, keep="last")
+    ties = order.merge(latest[[*key, "release_date", "release"]], on=[*key, "release_date"],
+                       suffixes=("", "_latest"))
+    tied = ties.loc[ties["release"] != ties["release_latest"]]
+    if len(tied):
+        example = tied[[*key[:3], "period", "release", "release_latest"]].head(2)
+        raise SchemaValidationError(
+            "Two releases of the same observation share the latest release date, so which is "
+            f"current cannot be told; give each release its own date, e.g.\n"
+            f"{example.to_string(index=False)}")
+    matched = out[key].reset_index(drop=True).merge(
+        latest[[*key, "release"]].rename(columns={"release": "_latest"}), on=key, how="left")
+    current_release = matched["_latest"].to_numpy(dtype=object)
+    is_current = out["release"].to_numpy(dtype=object) == current_release
+    out["current"] = pd.array(is_current, dtype="boolean")
+    out["superseded_by"] = pd.Series(np.where(is_current, None, current_release),
+                                     index=out.index, dtype="string")
+    superseded = int((~is_current).sum())
+    if superseded:
+        logger.info("%d row(s) superseded by a later release of the same observation",
+                    superseded)
+    return out
+
+
+def current_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """The rows analyses show: the current release of each observation (``current`` True)."""
+    return df.loc[df["current"].fillna(False).to_numpy(dtype=bool)]

@@ -98,10 +98,11 @@ class TestBenchmarkTable:
 
 
 class TestBenchmarkFromTheExtracts:
-    def test_warwickshire_smoking_is_missing_with_a_status(self, snapshot_table):
+    def test_warwickshire_smoking_is_missing_for_englands_latest_year(self, snapshot_table):
+        # Warwickshire's 92443 is 2018 (Fingertips as of January 2020); England's latest is 2024.
         bench = analysis.benchmark_table(snapshot_table, "smoking", [COV, WARKS])
         row = bench.loc[bench["area_code"] == WARKS].iloc[0]
-        assert row["status"] == "No data in snapshot for Warwickshire (92443)"
+        assert row["status"] == "No value for Warwickshire in 2024 (92443)"
 
     def test_alcohol_has_no_data_offline(self, snapshot_table):
         bench = analysis.benchmark_table(snapshot_table, "alcohol", [COV, WARKS, ENG])

@@ -47,6 +47,22 @@ class TestFingertipsData:
         table = fingertips.fingertips_data(LE, settings=settings, progress=False)
         assert set(table["source"]) == {"Fingertips API"}
 
+    def test_rows_carry_the_release_of_the_day_they_were_retrieved(self, settings, fake_api):
+        table = fingertips.fingertips_data(LE, settings=settings, progress=False)
+        today = pd.Timestamp.now(tz="UTC").tz_convert(None).normalize()
+        assert (set(table["release"]), set(table["release_date"]), set(table["current"])) == (
+            {f"Fingertips API, retrieved {today:%Y-%m-%d}"}, {today}, {True})
+
+    def test_offline_rows_carry_the_cached_retrieval_date(self, settings, fake_api):
+        fingertips.fingertips_data(LE, settings=settings, progress=False)
+        sidecar = next((settings.raw_dir / "fingertips" / "all_data").rglob("*.meta.json"))
+        text = sidecar.read_text(encoding="utf-8")
+        sidecar.write_text(text.replace(text.split('"retrieved_at": "')[1][:10], "2026-11-23"),
+                           encoding="utf-8")
+        offline = fingertips.fingertips_data(LE, settings=settings.with_(offline=True),
+                                             progress=False)
+        assert set(offline["release"]) == {"Fingertips API, retrieved 2026-11-23"}
+
     def test_source_ref_is_the_request_url(self, settings, fake_api):
         table = fingertips.fingertips_data(LE, settings=settings, progress=False)
         assert table["source_ref"].iloc[0].startswith(

@@ -21,39 +21,53 @@ class TestTidyFromFingertipsCsv:
         return raw.assign(**{c: pd.to_numeric(raw[c].replace("", None)) for c in numeric})
 
     def test_real_2017_export_becomes_a_valid_tidy_table(self, export):
-        tidy = parse.tidy_from_fingertips_csv(export, source="test", source_ref=EXPORT_2017)
+        tidy = parse.tidy_from_fingertips_csv(export, source="test", source_ref=EXPORT_2017,
+                                             release="test", release_date="2017-01-01")
         assert list(tidy.columns) == list(schema.TIDY_COLUMNS)
 
+    def test_every_row_carries_the_release_given_and_is_current(self, export):
+        tidy = parse.tidy_from_fingertips_csv(export, source="test", source_ref=EXPORT_2017,
+                                             release="Fingertips API, retrieved 2026-12-02",
+                                             release_date="2026-12-02")
+        assert (set(tidy["release"]), set(tidy["release_date"]), set(tidy["current"])) == (
+            {"Fingertips API, retrieved 2026-12-02"}, {pd.Timestamp("2026-12-02")}, {True})
+
     def test_category_rows_are_dropped_by_default(self, export):
-        tidy = parse.tidy_from_fingertips_csv(export, source="test", source_ref=EXPORT_2017)
+        tidy = parse.tidy_from_fingertips_csv(export, source="test", source_ref=EXPORT_2017,
+                                             release="test", release_date="2017-01-01")
         headline = (export["Category Type"].str.strip() == "").sum()
         assert len(tidy) == headline
 
     def test_category_rows_are_kept_on_request(self, export):
         tidy = parse.tidy_from_fingertips_csv(export, source="test", source_ref=EXPORT_2017,
-                                                   include_categories=True)
+                                             release="test", release_date="2017-01-01",
+                                             include_categories=True)
         assert len(tidy) == len(export)
 
     def test_unrounded_values_are_kept_exactly(self, export):
-        tidy = parse.tidy_from_fingertips_csv(export, source="test", source_ref=EXPORT_2017)
+        tidy = parse.tidy_from_fingertips_csv(export, source="test", source_ref=EXPORT_2017,
+                                             release="test", release_date="2017-01-01")
         raw = export.loc[export["Category Type"].str.strip() == "", "Value"]
         pd.testing.assert_series_equal(tidy["value"], pd.to_numeric(raw).reset_index(drop=True),
                                        check_names=False, check_exact=True)
 
     def test_region_comparison_column_lands_in_compared_to_parent(self, export):
-        tidy = parse.tidy_from_fingertips_csv(export, source="test", source_ref=EXPORT_2017)
+        tidy = parse.tidy_from_fingertips_csv(export, source="test", source_ref=EXPORT_2017,
+                                             release="test", release_date="2017-01-01")
         assert tidy["compared_to_parent"].notna().any()
 
     def test_a_missing_required_column_is_schema_drift(self, export):
         drifted = export.rename(columns={"Value": "Indicator value"})
         with pytest.raises(SchemaDriftError, match=r"\['Value'\].*'Indicator value'"):
-            parse.tidy_from_fingertips_csv(drifted, source="t", source_ref="u")
+            parse.tidy_from_fingertips_csv(drifted, source="t", source_ref="u", release="t",
+                                          release_date="2017-01-01")
 
     def test_other_parent_comparison_name_is_accepted(self, export):
         renamed = export.rename(columns={
             "Compared to Region value or percentiles":
                 "Compared to Regions (statistical) value or percentiles"})
-        tidy = parse.tidy_from_fingertips_csv(renamed, source="t", source_ref="u")
+        tidy = parse.tidy_from_fingertips_csv(renamed, source="t", source_ref="u", release="t",
+                                          release_date="2017-01-01")
         assert tidy["compared_to_parent"].notna().any()
 
 

@@ -117,9 +117,15 @@ def as_area_frame(areas: Any, table: pd.DataFrame) -> pd.DataFrame:
 
 
 def select(df: pd.DataFrame, *, indicator_id: Any = None, area_codes: Any = None,
-           sex: Any = None, period: Any = None) -> pd.DataFrame:
-    """Filter the tidy table; each argument may be a single value or a list. ``None`` keeps all."""
+           sex: Any = None, period: Any = None, current_only: bool = True) -> pd.DataFrame:
+    """Filter the tidy table; each argument may be a single value or a list. ``None`` keeps all.
+
+    Only the current release of each observation is kept unless ``current_only=False`` (the
+    window of need's same-release pairing needs the earlier releases too).
+    """
     mask = pd.Series(True, index=df.index)
+    if current_only and "current" in df.columns:
+        mask &= df["current"].fillna(False).to_numpy(dtype=bool)
     for column, wanted in (("indicator_id", indicator_id), ("area_code", area_codes),
                            ("sex", sex), ("period", period)):
         if wanted is None:

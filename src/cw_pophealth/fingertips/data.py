@@ -22,7 +22,8 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 import pandas as pd
@@ -97,7 +98,8 @@ class DataRequest:
             source_url = entry.meta.get("url", url)
             check_body(entry.body, entry.meta.get("content_type"), source_url, "CSV")
             # The cache verified the body against the sha256 in its sidecar.
-            return CsvBody(self, norm, source_url, entry.body, str(entry.meta["sha256"]))
+            return CsvBody(self, norm, source_url, entry.body, str(entry.meta["sha256"]),
+                           retrieved_at=str(entry.meta["retrieved_at"]))
         response = http_get(url, settings=settings)
         check_body(response.body, response.content_type, url, "CSV")
         item = CsvBody(self, norm, url, response.body,
@@ -118,6 +120,16 @@ class CsvBody:
     sha256: str
     response: Response | None = None
     raw: pa.Table | pd.DataFrame | None = None
+    #: When the body was retrieved (UTC ISO 8601): the cache sidecar's ``retrieved_at``
+    #: offline, the time of the request online.
+    retrieved_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(
+        timespec="seconds").replace("+00:00", "Z"))
+
+    @property
+    def release(self) -> tuple[str, pd.Timestamp]:
+        """The rows' release: ``("Fingertips API, retrieved <date>", <date>)``."""
+        day = pd.Timestamp(self.retrieved_at).tz_convert(None).normalize()
+        return f"{API_SOURCE_LABEL}, retrieved {day:%Y-%m-%d}", day
 
     @property
     def group(self) -> tuple[str, str]:
@@ -256,7 +268,8 @@ def commit(bodies: Sequence[CsvBody], settings: Settings) -> None:
         assert response is not None  # only bodies fetched online are pending
         store.put(item.request.endpoint, item.params, item.body, url=item.url,
                   status=response.status, content_type=response.content_type,
-                  elapsed=response.elapsed, extension="csv")
+                  elapsed=response.elapsed, extension="csv",
+                  retrieved_at=datetime.fromisoformat(item.retrieved_at.replace("Z", "+00:00")))
         item.response = None
 
     pending = [b for b in bodies if b.response is not None]
@@ -280,7 +293,7 @@ def tidy(bodies: Sequence[CsvBody], *, settings: Settings, include_categories: b
     descriptions = {
         key: {"kind": "fingertips tidy csv", "code": code_fingerprint(),
               "include_categories": bool(include_categories),
-              "responses": [[i.url, i.sha256] for i in items]}
+              "responses": [[i.url, i.sha256, i.release[0]] for i in items]}
         for key, items in groups.items()
     }
     frames: dict[tuple[str, str], pd.DataFrame] = {}
@@ -316,10 +329,12 @@ def _tidy_group(items: Sequence[CsvBody], include_categories: bool) -> pd.DataFr
     for raw, url in parts:
         for ident in indicator_ids_in(raw):
             disjoint &= owner.setdefault(ident, url) == url
+    release = {i.url: i.release for i in items}
     if len(parts) == 1 or not disjoint:
         frames = [tidy_from_fingertips_csv(
-            as_pandas(raw), source=API_SOURCE_LABEL, source_ref=url,
-            include_categories=include_categories) for raw, url in parts]
+            as_pandas(raw), source=API_SOURCE_LABEL, source_ref=url, release=release[url][0],
+            release_date=release[url][1], include_categories=include_categories)
+            for raw, url in parts]
         return pd.concat(frames, ignore_index=True)
     urls = [url for _, url in parts]
     where = (", ".join(urls) if len(urls) <= 3
@@ -330,11 +345,15 @@ def _tidy_group(items: Sequence[CsvBody], include_categories: bool) -> pd.DataFr
                                                promote_options="default"))
     else:
         combined = pd.concat([as_pandas(raw) for raw, _ in parts], ignore_index=True)
+    first = release[urls[0]]
     frame = tidy_from_fingertips_csv(
-        combined, source=API_SOURCE_LABEL, source_ref=where,
-        include_categories=include_categories)
-    # Each indicator came in exactly one of these responses: give every row its own URL.
+        combined, source=API_SOURCE_LABEL, source_ref=where, release=first[0],
+        release_date=first[1], include_categories=include_categories)
+    # Each indicator came in exactly one of these responses: give every row its own URL and
+    # that response's release.
     frame["source_ref"] = frame["indicator_id"].astype("int64").map(owner).astype("string")
+    frame["release"] = frame["source_ref"].map(lambda u: release[u][0]).astype("string")
+    frame["release_date"] = pd.to_datetime(frame["source_ref"].map(lambda u: release[u][1]))
     return frame
 
 

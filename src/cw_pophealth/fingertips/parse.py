@@ -219,7 +219,8 @@ def check_fingertips_columns(columns: Iterable[object], *, where: str) -> dict[s
 
 
 def tidy_from_fingertips_csv(
-    raw: pd.DataFrame, *, source: str, source_ref: str, include_categories: bool = False
+    raw: pd.DataFrame, *, source: str, source_ref: str, release: str, release_date: Any,
+    include_categories: bool = False
 ) -> pd.DataFrame:
     """Turn a parsed Fingertips ``all_data/csv`` frame into validated tidy rows.
 
@@ -231,6 +232,11 @@ def tidy_from_fingertips_csv(
         Short provenance label stored in every row (e.g. ``'Fingertips API'``).
     source_ref : str
         The URL or file the rows came from.
+    release : str
+        Which publication or extract the rows are (e.g. ``'Fingertips API, retrieved
+        2026-12-02'``), stored in every row; the rows are marked ``current``.
+    release_date : date-like
+        When that release was retrieved or published.
     include_categories : bool, default False
         Keep deprivation/ethnicity category rows (``Category Type`` not blank).
 
@@ -257,6 +263,9 @@ def tidy_from_fingertips_csv(
         area_type=normalise_area_type(df["area_code"], df["area_type"]),
         source=source,
         source_ref=source_ref,
+        release=release,
+        release_date=pd.Timestamp(release_date),
+        current=True,
     )
     df = schema.coerce_tidy(add_period_bounds(df))
     return schema.validate_tidy(df, where=source_ref)
