@@ -73,7 +73,8 @@ class TestBenchmarkTable:
         bench = analysis.benchmark_table(table, "physical_inactivity", [COV, WARKS])
         row = self._row(bench, WARKS, 93015)
         assert np.isnan(row["value"]) and row["status"] == (
-            "No data in snapshot for Warwickshire (93015)")
+            "No data in snapshot for Warwickshire (93015): a live pull (cw-pophealth pull) "
+            "would fetch Fingertips 93015 for it")
 
     def test_an_indicator_without_any_data_is_kept(self, table):
         bench = analysis.benchmark_table(table, ["obesity", "alcohol"], [COV])
@@ -98,11 +99,37 @@ class TestBenchmarkTable:
 
 
 class TestBenchmarkFromTheExtracts:
-    def test_warwickshire_smoking_is_missing_for_englands_latest_year(self, snapshot_table):
-        # Warwickshire's 92443 is 2018 (Fingertips as of January 2020); England's latest is 2024.
+    def test_each_area_shows_its_own_latest_period(self, snapshot_table):
         bench = analysis.benchmark_table(snapshot_table, "smoking", [COV, WARKS])
-        row = bench.loc[bench["area_code"] == WARKS].iloc[0]
-        assert row["status"] == "No value for Warwickshire in 2024 (92443)"
+        assert bench.set_index("area_code")["period"].to_dict() == {COV: "2024", WARKS: "2018"}
+
+    def test_warwickshire_smoking_2018_is_the_january_2020_release(self, snapshot_table):
+        bench = analysis.benchmark_table(snapshot_table, "smoking", [WARKS])
+        row = bench.iloc[0]
+        assert (row["value"], row["lower"], row["upper"], row["earlier_release"]) == (
+            14.1038, 11.6604, 16.5473, True)
+
+    def test_the_benchmark_comes_from_the_same_release(self, snapshot_table):
+        # England 2018 as Fingertips published it in January 2020, not today's 14.4.
+        bench = analysis.benchmark_table(snapshot_table, "smoking", [WARKS])
+        row = bench.iloc[0]
+        assert (row["benchmark_value"], row["benchmark_release"]) == (14.4493, row["release"])
+
+    def test_warwickshire_is_compared_within_its_release(self, snapshot_table):
+        bench = analysis.benchmark_table(snapshot_table, "physical_inactivity", [WARKS])
+        row = bench.iloc[0]
+        assert (row["period"], row["value"], row["benchmark_value"], row["comparison"]) == (
+            "2017/18", 21.6086, 22.2272, "Similar")
+
+    def test_warwickshire_alcohol_admissions_2018_19(self, snapshot_table):
+        bench = analysis.benchmark_table(snapshot_table, "alcohol_admissions", [COV, WARKS])
+        got = bench.set_index("area_code")[["period", "value", "benchmark_value", "comparison"]]
+        assert got.loc[WARKS].tolist() == ["2018/19", 674.71, 663.68, "Similar"]
+        assert got.loc[COV].tolist() == ["2018/19", 872.25, 663.68, "Worse"]
+
+    def test_the_current_release_is_not_flagged_earlier(self, snapshot_table):
+        bench = analysis.benchmark_table(snapshot_table, "smoking", [COV])
+        assert not bench["earlier_release"].any()
 
     def test_alcohol_has_no_data_offline(self, snapshot_table):
         bench = analysis.benchmark_table(snapshot_table, "alcohol", [COV, WARKS, ENG])
@@ -116,6 +143,12 @@ class TestBenchmarkFromTheExtracts:
             24.5, "Similar", "published by Fingertips")
 
     def test_summary_has_one_row_per_area(self, snapshot_table):
-        bench = analysis.benchmark_table(snapshot_table, ["smoking", "obesity"], [COV, WARKS])
+        bench = analysis.benchmark_table(snapshot_table, ["smoking", "alcohol"], [COV, WARKS])
         summary = analysis.benchmark_summary(bench)
-        assert summary.loc["Warwickshire"].iloc[0] == "no data"
+        assert (list(summary.index), summary.loc["Warwickshire"].iloc[1]) == (
+            ["Coventry", "Warwickshire"], "no data")
+
+    def test_summary_names_a_period_that_differs_from_the_others(self, snapshot_table):
+        bench = analysis.benchmark_table(snapshot_table, ["smoking"], [COV, WARKS])
+        summary = analysis.benchmark_summary(bench)
+        assert summary.loc["Warwickshire"].iloc[0] == "14.1% (Similar), 2018"

@@ -42,7 +42,8 @@ class TestAreaProfileTable:
     def test_an_indicator_without_data_gets_an_explicit_row(self, table):
         profile = analysis.area_profile_table(table, COV, indicators=["obesity", "alcohol"])
         alcohol = profile.loc[profile["indicator_key"] == "alcohol"].iloc[0]
-        assert alcohol["status"] == "No data in snapshot for Coventry (92778)"
+        assert alcohol["status"] == ("No data in snapshot for Coventry (92778): a live pull "
+                                     "(cw-pophealth pull) would fetch Fingertips 92778 for it")
 
     def test_every_core_indicator_appears_for_a_real_area(self, snapshot_table):
         profile = analysis.area_profile_table(snapshot_table, "E06000001")

@@ -54,6 +54,47 @@ class TestBenchmarkBars:
         assert plots.footer_text(fig) is not None
 
 
+class TestBenchmarkBarsAcrossPeriodsAndReleases:
+    """SYNTHETIC values: Warwickshire shows its own older period, from an earlier release."""
+
+    @pytest.fixture
+    def mixed(self, bench):
+        out = bench.assign(release="Current release (x)", earlier_release=False)
+        warks = out["area_code"] == "E10000031"
+        out.loc[warks, ["period", "benchmark_value", "release", "earlier_release"]] = [
+            "2017/18", 22.2, "Fingertips as of January 2020 (y)", True]
+        return out
+
+    def test_a_bar_of_another_period_names_its_period(self, mixed):
+        assert "25.0% (2017/18)" in all_text(plots.benchmark_bars(mixed))
+
+    def test_the_title_names_the_area_with_the_other_period(self, mixed):
+        ax = plots.benchmark_bars(mixed)
+        assert ax.get_title(loc="left") == "Obese adults (93881), 2022/23; Warwickshire 2017/18"
+
+    def test_the_earlier_release_is_hatched(self, mixed):
+        ax = plots.benchmark_bars(mixed)
+        assert [p.get_hatch() for p in ax.patches if p.get_hatch()] == ["////"]
+
+    def test_the_legend_names_the_earlier_release(self, mixed):
+        labels = [t.get_text() for t in plots.benchmark_bars(mixed).get_legend().get_texts()]
+        assert any(t.startswith("Earlier release (Fingertips as of January 2020)")
+                   for t in labels)
+
+    def test_each_bar_gets_the_benchmark_of_its_own_period(self, mixed):
+        ax = plots.benchmark_bars(mixed)
+        ticks = sorted(line.get_xdata()[0] for line in ax.lines if len(line.get_xdata()) == 2)
+        assert ticks == [22.2, 26.0, 26.0]
+
+    def test_one_period_keeps_one_benchmark_line(self, bench):
+        ax = plots.benchmark_bars(bench)
+        assert "England 26.0%" in all_text(ax)
+
+    def test_missing_rows_say_what_a_live_pull_would_add(self, bench):
+        assert "a live pull (cw-pophealth pull) would fetch Fingertips 93881" in all_text(
+            plots.benchmark_bars(bench))
+
+
 class TestTrendLines:
     @pytest.fixture
     def trend(self, bench):

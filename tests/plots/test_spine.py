@@ -32,4 +32,6 @@ class TestSpineChart:
         ax = plots.spine_chart(profile)
         faces = {mcolors.to_hex(c).upper() for coll in ax.collections
                  for c in coll.get_facecolors()}
-        assert faces == {plots.comparison_colours()["Similar"]}
+        colours = plots.comparison_colours()
+        expected = {colours[c] for c in profile.dropna(subset=["value"])["comparison"]}
+        assert faces == expected and len(expected) > 1

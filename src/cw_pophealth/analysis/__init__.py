@@ -10,6 +10,10 @@
     Every period compared with the benchmark, and the recent trend.
 :mod:`~cw_pophealth.analysis.profile`
     The spine-chart table of one area.
+:mod:`~cw_pophealth.analysis.releases`
+    Which rows are of an earlier release; the LE/HLE same-release pairing rule.
+:mod:`~cw_pophealth.analysis.coverage`
+    What the data hold for each area and indicator, and what a live pull would add.
 :mod:`~cw_pophealth.analysis.present`
     The same tables as readers see them (1 dp, missing values spelled out).
 
@@ -22,15 +26,23 @@ rounds or fills values.
 from __future__ import annotations
 
 from cw_pophealth.analysis.benchmark import benchmark_table
+from cw_pophealth.analysis.coverage import coverage_table
 from cw_pophealth.analysis.present import (
     benchmark_summary,
     present_area_profile,
     present_benchmark,
+    present_coverage,
     present_window_of_need,
     window_of_need_over_time,
 )
 from cw_pophealth.analysis.profile import PEER_AREA_TYPES, area_profile_table
-from cw_pophealth.analysis.selection import STATUS_OK, area_selection, latest_period, select
+from cw_pophealth.analysis.selection import (
+    STATUS_OK,
+    area_selection,
+    latest_period,
+    select,
+    selection_note,
+)
 from cw_pophealth.analysis.trends import recent_trends, trend_table
 from cw_pophealth.analysis.window_of_need import window_of_need
 
@@ -41,12 +53,15 @@ __all__ = [
     "area_selection",
     "benchmark_summary",
     "benchmark_table",
+    "coverage_table",
     "latest_period",
     "present_area_profile",
     "present_benchmark",
+    "present_coverage",
     "present_window_of_need",
     "recent_trends",
     "select",
+    "selection_note",
     "trend_table",
     "window_of_need",
     "window_of_need_over_time",

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from cw_pophealth import catalogue, stats
+from cw_pophealth.analysis.releases import earlier_release
 from cw_pophealth.analysis.selection import (
     STATUS_OK,
     as_area_frame,
@@ -19,7 +20,7 @@ from cw_pophealth.analysis.selection import (
 )
 from cw_pophealth.catalogue import indicator_spec
 from cw_pophealth.errors import NoDataError
-from cw_pophealth.periods import LATEST
+from cw_pophealth.periods import ALL_PERIODS, LATEST
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,14 @@ SOURCE_SELF = "benchmark area (not compared with itself)"
 SOURCE_NONE = "not compared: {why}"
 
 
+def _live_pull_note(spec, area_name: str) -> str:
+    """The status of an area with no value offline, saying what a live pull would add."""
+    if catalogue.is_local_indicator(spec.indicator_id):
+        return f"No data in snapshot for {area_name} ({spec.indicator_id})"
+    return (f"No data in snapshot for {area_name} ({spec.indicator_id}): a live pull "
+            f"(cw-pophealth pull) would fetch Fingertips {spec.indicator_id} for it")
+
+
 def one_benchmark_table(table: pd.DataFrame, indicator: Any, area_frame: pd.DataFrame,
                         benchmark_code: str, *, polarity: int | None, period: Any, sexes: Any,
                         confidence: float) -> pd.DataFrame:
@@ -44,23 +53,48 @@ def one_benchmark_table(table: pd.DataFrame, indicator: Any, area_frame: pd.Data
     lo_col, hi_col, level = confidence_columns(confidence)
     codes = list(area_frame["area_code"])
     ind_rows = select(table, indicator_id=spec.indicator_id, sex=sexes)
+    every_release = select(table, indicator_id=spec.indicator_id, sex=sexes,
+                           area_codes=[benchmark_code], current_only=False)
     rows = ind_rows.loc[ind_rows["area_code"].isin(codes)]
     bench_rows = ind_rows.loc[ind_rows["area_code"] == benchmark_code]
+    valued = rows.dropna(subset=["value"])
     what = f"{spec.short_name} ({spec.indicator_id})"
+    per_area = not is_explicit_period(period) and str(period).strip().lower() != ALL_PERIODS
     if is_explicit_period(period):
         # Requested labels are kept even where this indicator lacks them: those rows say
         # "No value for <area> in <period>" (benchmark_table raises if no indicator has them).
         periods = [str(p).strip() for p in ([period] if isinstance(period, str) else period)]
-    elif rows.dropna(subset=["value"]).empty and bench_rows.dropna(subset=["value"]).empty:
+    elif valued.empty and bench_rows.dropna(subset=["value"]).empty:
         periods = []
-    else:
-        periods = resolve_periods(pd.concat([rows, bench_rows]), period, preferred=bench_rows,
+    elif per_area:
+        # Each area shows its own latest period; rows without data show the benchmark's.
+        periods = resolve_periods(pd.concat([rows, bench_rows]), LATEST, preferred=bench_rows,
                                   what=what)
-    bounds = ind_rows.drop_duplicates("period").set_index("period")["period_start"]
+    else:
+        periods = resolve_periods(pd.concat([rows, bench_rows]), period, what=what)
+    bounds = select(table, indicator_id=spec.indicator_id, current_only=False).drop_duplicates(
+        "period").set_index("period")["period_start"]
     keyed = rows.set_index(["area_code", "sex", "period"])
-    bench = bench_rows.set_index(["sex", "period"])["value"]
+    latest = (valued.sort_values(["period_end", "period_start"])
+              .groupby(["area_code", "sex"])["period"].last())
+    bench_by_release = every_release.set_index(["sex", "period", "release"])["value"]
+    bench_current = bench_rows.set_index(["sex", "period"])
     bname = str(as_area_frame([benchmark_code], table)["area_name"].iloc[0])
-    has_any = set(rows.dropna(subset=["value"])["area_code"])
+    has_any = set(valued["area_code"])
+
+    def benchmark(sex: str, per: Any, release: Any = None) -> tuple[float, Any]:
+        """The benchmark's value for a sex and period: of the same release when it has one."""
+        if pd.isna(per):
+            return np.nan, pd.NA
+        if release is not None and (sex, per, release) in bench_by_release.index:
+            found = bench_by_release.loc[(sex, per, release)]
+            return float(np.asarray(found).ravel()[0]), release
+        if (sex, per) in bench_current.index:
+            row = bench_current.loc[(sex, per)]
+            row = row.iloc[0] if isinstance(row, pd.DataFrame) else row
+            return float(row["value"]), row["release"]
+        return np.nan, pd.NA
+
     records = []
     for area in area_frame.itertuples(index=False):
         if area.area_code not in has_any:
@@ -68,26 +102,40 @@ def one_benchmark_table(table: pd.DataFrame, indicator: Any, area_frame: pd.Data
             # tables and charts can still show it beside "no data".
             per = periods[-1] if len(periods) == 1 else pd.NA
             for sex in sexes:
+                value, release = benchmark(sex, per)
                 records.append({
                     "area_code": area.area_code, "area_name": area.area_name,
-                    "role": area.role, "sex": sex, "period": per,
-                    "benchmark_value": bench.get((sex, per), np.nan) if pd.notna(per)
-                    else np.nan,
-                    "status": f"No data in snapshot for {area.area_name} ({spec.indicator_id})",
+                    "role": area.role, "sex": sex, "period": per, "benchmark_value": value,
+                    "benchmark_release": release,
+                    "status": _live_pull_note(spec, area.area_name),
                 })
             continue
         for sex in sexes:
-            for per in periods:
+            if per_area:
+                own = latest.get((area.area_code, sex))
+                area_periods = [own] if own is not None else []
+                if not area_periods:
+                    records.append({"area_code": area.area_code, "area_name": area.area_name,
+                                    "role": area.role, "sex": sex, "period": pd.NA,
+                                    "benchmark_value": np.nan, "benchmark_release": pd.NA,
+                                    "status": _live_pull_note(spec, f"{area.area_name}, {sex}")})
+                    continue
+            else:
+                area_periods = periods
+            for per in area_periods:
                 rec = {"area_code": area.area_code, "area_name": area.area_name,
                        "role": area.role, "sex": sex, "period": per}
                 key = (area.area_code, sex, per)
+                release = None
                 if key in keyed.index:
                     row = keyed.loc[key]
                     row = row.iloc[0] if isinstance(row, pd.DataFrame) else row
+                    release = row["release"]
                     rec.update(value=row["value"], lower=row[lo_col], upper=row[hi_col],
                                published_comparison=row["compared_to_england"],
                                value_note=row["value_note"], source=row["source"],
-                               source_ref=row["source_ref"])
+                               source_ref=row["source_ref"], release=release,
+                               release_date=row["release_date"])
                     rec["status"] = (STATUS_OK if pd.notna(row["value"]) else
                                      "Value missing in source" + (
                                          f" ({row['value_note']})"
@@ -95,14 +143,17 @@ def one_benchmark_table(table: pd.DataFrame, indicator: Any, area_frame: pd.Data
                 else:
                     rec["status"] = (f"No value for {area.area_name} in {per} "
                                      f"({spec.indicator_id})")
-                rec["benchmark_value"] = bench.get((sex, per), np.nan)
+                rec["benchmark_value"], rec["benchmark_release"] = benchmark(sex, per, release)
                 records.append(rec)
     out = pd.DataFrame.from_records(records)
     for col in ("value", "lower", "upper", "benchmark_value"):
         out[col] = pd.to_numeric(out.get(col), errors="coerce").astype("float64")
-    for col in ("published_comparison", "value_note", "source", "source_ref"):
+    for col in ("published_comparison", "value_note", "source", "source_ref", "release",
+                "benchmark_release"):
         if col not in out.columns:
             out[col] = pd.NA
+    out["release_date"] = pd.to_datetime(out.get("release_date", pd.Series(pd.NaT,
+                                                                            index=out.index)))
     is_self = (out["area_code"] == benchmark_code).to_numpy(dtype=bool)
     out["computed_comparison"] = np.asarray(stats.compare_to_benchmark(
         out["value"].to_numpy(), out["lower"].to_numpy(), out["upper"].to_numpy(),
@@ -134,13 +185,16 @@ def one_benchmark_table(table: pd.DataFrame, indicator: Any, area_frame: pd.Data
         unit=spec.unit, value_type=spec.value_type, polarity=pol, confidence=level,
         benchmark_code=benchmark_code, benchmark_name=bname,
         period_start=pd.to_datetime(out["period"].map(bounds.to_dict())),
+        earlier_release=earlier_release(pd.Series(spec.indicator_id, index=out.index),
+                                        out["release_date"], table),
     )
     columns = ["indicator_id", "indicator_key", "indicator_name", "unit", "value_type",
                "polarity", "area_code", "area_name", "role", "sex", "period", "period_start",
                "value", "lower", "upper", "confidence", "benchmark_code", "benchmark_name",
                "benchmark_value", "comparison", "comparison_source", "computed_comparison",
                "published_comparison", "agrees_with_published", "status", "value_note",
-               "source", "source_ref"]
+               "source", "source_ref", "release", "release_date", "earlier_release",
+               "benchmark_release"]
     return out.loc[:, columns]
 
 
@@ -172,18 +226,26 @@ def benchmark_table(table: pd.DataFrame, indicators: Any, areas: Any,
     polarity : int, optional
         Override the catalogue polarity (1, 0, 99, -1).
     period : str or sequence of str, default "latest"
-        ``"latest"`` (per indicator: the latest period with a benchmark value, else with any
-        area value), ``"all"`` or period label(s).
+        ``"latest"``: each area its own latest period with a value (areas without data show
+        the benchmark's latest period); ``"all"`` or period label(s).
     sex : str or sequence of str, optional
         Defaults to the sexes the indicator is published for.
     confidence : {0.95, 0.998}
         Which published limits to compare with.
 
+    The benchmark value of each row is the benchmark's value for the same period **in the same
+    release** as the row when the data hold it (so a January 2020 Warwickshire value is compared
+    with England as Fingertips published it in January 2020), else the benchmark's current
+    value for that period; ``benchmark_release`` says which. ``release``, ``release_date`` and
+    ``earlier_release`` (more than a year older than the indicator's newest release:
+    :func:`cw_pophealth.analysis.releases.earlier_release`) describe each row's release.
+
     Returns
     -------
     pandas.DataFrame
         One row per indicator x area x sex x period (an area with no data at all for an
-        indicator gets one row with ``status`` "No data in snapshot for <area> (<id>)").
+        indicator gets one row with ``status`` "No data in snapshot for <area> (<id>)",
+        followed for Fingertips indicators by what a live pull would fetch).
 
     Raises
     ------

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cw_pophealth.analysis.releases import short_release
 from cw_pophealth.periods import period_order
 
-__all__ = ["benchmark_summary", "present_area_profile", "present_benchmark",
+__all__ = ["benchmark_summary", "present_area_profile", "present_benchmark", "present_coverage",
            "present_window_of_need", "window_of_need_over_time"]
 
 
@@ -97,23 +98,39 @@ def present_benchmark(bench: pd.DataFrame) -> pd.DataFrame:
                       zip(bench["benchmark_name"], bench["benchmark_value"], strict=True)],
         "Compared with benchmark": bench["comparison"],
         "How compared": bench["comparison_source"],
+        "Release": [("" if pd.isna(r) else short_release(r))
+                    + (" (earlier release)" if bool(e) else "")
+                    for r, e in zip(bench["release"], bench["earlier_release"], strict=True)],
         "Status": bench["status"],
     })
+
+
+def _main_period(periods: pd.Series) -> str:
+    """The period most rows show (the latest of equally common ones)."""
+    counts = periods.value_counts(sort=False)
+    return str(counts[counts == counts.max()].index[-1])
 
 
 def benchmark_summary(bench: pd.DataFrame) -> pd.DataFrame:
     """One row per area, one column per indicator: "value unit (comparison)" or "no data".
 
-    The column header names the indicator, its id and the period shown.
+    The column header names the indicator, its id and the period most areas show; a cell of
+    another period (an area's own latest, e.g. Warwickshire's 2018) names it:
+    "14.1% (Similar), 2018".
     """
+    valued = bench.dropna(subset=["value"])
+    main = (valued.sort_values("period_start").groupby("indicator_id", sort=False)["period"]
+            .agg(_main_period))
     label = [
         "no data" if pd.isna(v) else f"{v:.1f}{'%' if u == '%' else ' ' + u} ({c})"
-        for v, u, c in zip(bench["value"], bench["unit"], bench["comparison"], strict=True)
+        + ("" if p == main.get(i) else f", {p}")
+        for v, u, c, p, i in zip(bench["value"], bench["unit"], bench["comparison"],
+                                 bench["period"], bench["indicator_id"], strict=True)
     ]
-    periods = (bench.dropna(subset=["period"]).groupby("indicator_id", sort=False)["period"]
-               .agg(lambda s: ", ".join(dict.fromkeys(s))))
-    header = [f"{n} ({i}), {periods.get(i, 'no data')}" for n, i in
-              zip(bench["indicator_name"], bench["indicator_id"], strict=True)]
+    several = valued.groupby("indicator_id")["period"].nunique() > 1
+    header = [f"{n} ({i}), {main.get(i, 'no data')}" + (" unless stated" if several.get(i)
+                                                         else "")
+              for n, i in zip(bench["indicator_name"], bench["indicator_id"], strict=True)]
     frame = bench.assign(_label=label, _header=header, _sex=bench["sex"].fillna("Persons"))
     wide = frame.pivot_table(index=["area_name", "_sex"], columns="_header", values="_label",
                              aggfunc="first", sort=False)
@@ -145,4 +162,19 @@ def present_area_profile(profile: pd.DataFrame) -> pd.DataFrame:
         "Compared with England": profile["comparison"],
         "How compared": profile["comparison_source"],
         "Status": profile["status"],
+    })
+
+
+def present_coverage(coverage: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`~cw_pophealth.analysis.coverage_table` as a reader sees it."""
+    return pd.DataFrame({
+        "Indicator": coverage["indicator_name"] + " (" + coverage["indicator_id"].astype(str)
+        + ")" + np.where(coverage["sex"] == "Persons", "", ", " + coverage["sex"]),
+        "Area": coverage["area_name"],
+        "Latest period in the data": coverage["latest_period"].fillna("none"),
+        "Release": [("" if pd.isna(r) else str(r)) + (" (earlier release)" if bool(e) else "")
+                    for r, e in zip(coverage["release"], coverage["earlier_release"],
+                                    strict=True)],
+        "Latest period any area has": coverage["newest_period"].fillna("none"),
+        "Status": coverage["status"],
     })

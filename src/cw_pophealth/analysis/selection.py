@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["AREA_COLUMNS", "STATUS_OK", "area_selection", "as_area_frame", "as_codes",
            "confidence_columns", "is_explicit_period", "latest_period", "resolve_periods",
-           "select"]
+           "select", "selection_note"]
 
 #: ``status`` of a row whose value(s) are present.
 STATUS_OK = "OK"
@@ -96,6 +96,19 @@ def area_selection(area_codes: Any, comparator_codes: Any = (), *,
     logger.info("Area selection: %s", ", ".join(frame["area_name"]))
     return frame
 
+
+
+def selection_note(areas: pd.DataFrame) -> str:
+    """One sentence naming the areas an :func:`area_selection` frame shows, by role."""
+    parts = []
+    for role, label in (("focus", "Focus areas"), ("district", "districts"),
+                        ("comparator", "comparators")):
+        names = areas.loc[areas["role"].astype(str).str.startswith(role), "area_name"]
+        if len(names):
+            parts.append(f"{label}: {', '.join(names)}")
+    note = "; ".join(parts) + "."
+    expanded = areas.attrs.get("area_note")
+    return f"{expanded} {note}" if expanded else note
 
 
 def as_area_frame(areas: Any, table: pd.DataFrame) -> pd.DataFrame:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from cw_pophealth import catalogue
 from cw_pophealth.plots.style import (
@@ -19,17 +20,21 @@ from cw_pophealth.plots.style import (
     BENCHMARK_COLOUR,
     COMPARISON_RULE,
     CONTEXT_COLOUR,
+    EARLIER_RELEASE_HATCH,
     MISSING_TEXT_COLOUR,
     add_footer,
     benchmark_name,
     colour_for,
     comparison_colours,
     comparison_legend_handles,
+    earlier_release_handle,
+    figure_metadata,
     finish,
     legend_labels,
+    live_pull_note,
     new_axes,
     no_data_panel,
-    periods_note,
+    period_label,
     record,
     source_note,
     unit_suffix,
@@ -97,26 +102,35 @@ def benchmark_bars(bench: pd.DataFrame, *, indicator=None, sex: str | None = Non
     top = np.nanmax(np.r_[values, uppers, data["benchmark_value"].to_numpy(dtype=float), 1.0])
     xmax = top * 1.18
     all_missing = bool(data["value"].isna().all())
-    for yi, row in zip(y, data.itertuples(index=False), strict=True):
+    valued = data.dropna(subset=["value"])
+    several_periods = valued["period"].nunique() > 1
+    earlier = (data["earlier_release"].fillna(False).astype(bool) if "earlier_release" in data
+               else pd.Series(False, index=data.index))
+    bench_values = valued["benchmark_value"].dropna()
+    per_row_benchmark = bench_values.round(9).nunique() > 1
+    for yi, row, old in zip(y, data.itertuples(index=False), earlier, strict=True):
         if all_missing:
             break
         if pd.isna(row.value):
-            ax.text(xmax * 0.01, yi, "No data in snapshot", va="center", ha="left", fontsize=8,
-                    style="italic", color=MISSING_TEXT_COLOUR)
+            ax.text(xmax * 0.01, yi, "No data in snapshot: " + live_pull_note(iid), va="center",
+                    ha="left", fontsize=8, style="italic", color=MISSING_TEXT_COLOUR)
             continue
         ax.barh(yi, row.value, height=0.66, color=colour_for(row.comparison, colours),
-                edgecolor="#333333", linewidth=0.6)
+                edgecolor="#333333", linewidth=0.6, hatch=EARLIER_RELEASE_HATCH if old else None)
         end = row.value
         if pd.notna(row.lower) and pd.notna(row.upper):
             ax.errorbar(row.value, yi, xerr=[[row.value - row.lower], [row.upper - row.value]],
                         fmt="none", ecolor="#1A1A1A", elinewidth=1, capsize=2.5)
             end = row.upper
-        ax.text(end + xmax * 0.01, yi, f"{row.value:.1f}{unit_suffix(unit)}", va="center",
-                ha="left", fontsize=8, zorder=6,
+        label = f"{row.value:.1f}{unit_suffix(unit)}" + (f" ({row.period})" if several_periods
+                                                         else "")
+        ax.text(end + xmax * 0.01, yi, label, va="center", ha="left", fontsize=8, zorder=6,
                 bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.8, "alpha": 0.85})
-    bvals = data["benchmark_value"].dropna()
-    if len(bvals):
-        bval = float(bvals.iloc[0])
+        if per_row_benchmark and pd.notna(row.benchmark_value):
+            ax.plot([row.benchmark_value] * 2, [yi - 0.42, yi + 0.42], color=BENCHMARK_COLOUR,
+                    linewidth=1.6, zorder=7)
+    if len(bench_values) and not per_row_benchmark:
+        bval = float(bench_values.iloc[0])
         ax.axvline(bval, color=BENCHMARK_COLOUR, linestyle="--", linewidth=1.2)
         ax.text(bval, len(data) - 0.35, f" {bname} {bval:.1f}{unit_suffix(unit)}",
                 ha="left", va="bottom", fontsize=8)
@@ -131,18 +145,36 @@ def benchmark_bars(bench: pd.DataFrame, *, indicator=None, sex: str | None = Non
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="x", color="#E5E5E5", linewidth=0.6)
     ax.set_axisbelow(True)
+    extra = _release_handles(data, earlier, per_row_benchmark, bname)
     if show_legend and not all_missing:
-        ax.legend(handles=comparison_legend_handles(legend_labels(data), palette), fontsize=8,
-                  loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=4,
+        ax.legend(handles=comparison_legend_handles(legend_labels(data), palette) + extra,
+                  fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=4,
                   title=f"Compared with {bname}", title_fontsize=8, frameon=False)
     if all_missing:
         no_data_panel(ax, f"No data in snapshot for {name} ({iid}) in any of the "
-                           f"{len(data)} areas")
-    period = periods_note(data["period"])
+                           f"{len(data)} areas: {live_pull_note(iid)}")
+    period = period_label(data)
+    note = COMPARISON_RULE.format(benchmark=bname)
+    if per_row_benchmark:
+        note += (f". Black ticks: {bname}'s value for the same period, from the same release "
+                 "where the data hold it")
     finish(fig, ax, title=title or f"{name} ({iid}), {period}", source=source_note(data),
-            period=period, note=COMPARISON_RULE.format(benchmark=bname), footer=footer,
-            kind="benchmark_bars")
+            period=period, note=note, footer=footer, kind="benchmark_bars")
+    record(fig, release_handles=extra)
     return ax
+
+
+def _release_handles(data: pd.DataFrame, earlier: pd.Series, per_row_benchmark: bool,
+                     bname: str) -> list:
+    """Legend entries for earlier-release bars and per-bar benchmark ticks, when drawn."""
+    handles: list = []
+    if earlier.any() and "release" in data.columns:
+        handles.append(earlier_release_handle(data.loc[earlier.to_numpy(), "release"]
+                                              .dropna().astype(str)))
+    if per_row_benchmark:
+        handles.append(Line2D([], [], color=BENCHMARK_COLOUR, marker="|", linestyle="none",
+                              markersize=10, label=f"{bname}, same period"))
+    return handles
 
 
 def _grid(n: int, ncols: int) -> tuple[int, int]:
@@ -151,11 +183,12 @@ def _grid(n: int, ncols: int) -> tuple[int, int]:
 
 
 def _explain_panel(ax: Axes, *, bname: str, palette, missing: Sequence[str],
-                   labels: Sequence[str] | None = None) -> None:
+                   labels: Sequence[str] | None = None, extra: Sequence = ()) -> None:
     """Turn a spare panel into the legend and the comparison rule."""
     ax.axis("off")
-    ax.legend(handles=comparison_legend_handles(labels, palette), loc="upper left", fontsize=9,
-              title=f"Compared with {bname}", title_fontsize=9, frameon=False)
+    ax.legend(handles=comparison_legend_handles(labels, palette) + list(extra),
+              loc="upper left", fontsize=9, title=f"Compared with {bname}", title_fontsize=9,
+              frameon=False)
     text = textwrap.fill(COMPARISON_RULE.format(benchmark=bname), 55)
     if missing:
         text += "\n\n" + textwrap.fill("No data in the snapshot for: " + "; ".join(missing), 55)
@@ -177,15 +210,19 @@ def _indicator_panels(frame: pd.DataFrame, *, ncols: int, panel_size: tuple[floa
                              layout="constrained", squeeze=False)
     flat = axes.ravel()
     missing = []
+    extra: dict[str, object] = {}
     for (iid, sex), ax in zip(keys, flat, strict=False):
         part = frame.loc[(frame["indicator_id"] == iid)
                          & (frame["sex"].fillna("Persons") == sex)]
         name = str(part["indicator_name"].iloc[0])
         draw(part, ax, f"{name} ({iid})" + ("" if sex == "Persons" else f", {sex}"))
+        for handle in figure_metadata(fig).pop("release_handles", []):
+            extra.setdefault(handle.get_label(), handle)
+        record(fig, release_handles=[])
         if part["value"].isna().all():
-            missing.append(f"{name} ({iid})")
+            missing.append(f"{name} ({iid}): {live_pull_note(iid)}")
     _explain_panel(flat[len(keys)], bname=benchmark_name(frame), palette=palette,
-                   missing=missing, labels=legend_labels(frame))
+                   missing=missing, labels=legend_labels(frame), extra=list(extra.values()))
     for ax in flat[len(keys) + 1:]:
         ax.axis("off")
     return fig
@@ -207,15 +244,17 @@ def benchmark_figure(bench: pd.DataFrame, *, ncols: int = 2, palette=None,
         bench, ncols=ncols, panel_size=(6.4, 0.36 * n_areas + 1.6), palette=palette,
         draw=lambda part, ax, label: benchmark_bars(
             part, ax=ax, palette=palette, footer=False, show_legend=False,
-            title=f"{label}, {periods_note(part['period'])}"))
-    fig.suptitle(title or f"Risk factors compared with {benchmark_name(bench)}, latest period",
-                 x=0.01, ha="left", fontsize=13, fontweight="bold")
+            title=f"{label}, {period_label(part)}"))
+    fig.suptitle(title or f"Risk factors compared with {benchmark_name(bench)}, each area's "
+                          "latest period", x=0.01, ha="left", fontsize=13, fontweight="bold")
     periods = "; ".join(
-        f"{iid}: {periods_note(g['period'])}" for iid, g in bench.groupby("indicator_id",
-                                                                            sort=False))
+        f"{iid}: {period_label(g)}" for iid, g in bench.groupby("indicator_id", sort=False))
     record(fig, title=fig.get_suptitle(), kind="benchmark_figure")
     add_footer(fig, source=source_note(bench), period=periods,
-               note="Bars: value with 95% CI where published; dashed line: benchmark value")
+               note="Bars: value with 95% CI where published; dashed line or black ticks: "
+                    "benchmark value for the same period; hatched bars: an earlier release. "
+                    "Where an area's latest period is older than the others', it is named on "
+                    "the bar")
     return fig
 
 
@@ -257,6 +296,7 @@ def trend_lines(trend: pd.DataFrame, *, indicator=None, sex: str | None = None,
     bcode = str(data["benchmark_code"].iloc[0]) if len(data) else catalogue.ENGLAND
     line_colours = iter(AREA_LINE_COLOURS)
     labels_at_end = []
+    any_earlier = False
     for code, group in valued.groupby("area_code", sort=False):
         group = group.sort_values("period_start")
         x = group["period"].map(xpos).to_numpy(dtype=float)
@@ -276,8 +316,14 @@ def trend_lines(trend: pd.DataFrame, *, indicator=None, sex: str | None = None,
             if group["lower"].notna().any():
                 ax.fill_between(x, group["lower"], group["upper"], color=colour, alpha=0.09,
                                 linewidth=0, zorder=2)
-            ax.scatter(x, yv, s=42, zorder=5, edgecolors=colour, linewidths=1.2,
-                       c=[colour_for(c, colours) for c in group["comparison"]])
+            old = (group["earlier_release"].fillna(False).astype(bool).to_numpy()
+                   if "earlier_release" in group else np.zeros(len(group), dtype=bool))
+            fill = np.array([colour_for(c, colours) for c in group["comparison"]], dtype=object)
+            for mask, marker in ((~old, "o"), (old, "s")):
+                if mask.any():
+                    ax.scatter(x[mask], yv[mask], s=42, zorder=5, edgecolors=colour,
+                               linewidths=1.2, c=list(fill[mask]), marker=marker)
+            any_earlier |= bool(old.any())
             labels_at_end.append((x[-1], yv[-1], area, colour))
     _label_line_ends(ax, labels_at_end)
     ax.set_xticks(range(len(periods)), labels=periods, rotation=45, ha="right")
@@ -295,11 +341,16 @@ def trend_lines(trend: pd.DataFrame, *, indicator=None, sex: str | None = None,
         ax.text(0.0, 1.01, textwrap.fill("No data in snapshot: " + ", ".join(no_data), 90),
                 transform=ax.transAxes, fontsize=7.5, style="italic", va="bottom",
                 color=MISSING_TEXT_COLOUR)
+    earlier_marker = ([Line2D([], [], marker="s", color="#333333", markerfacecolor="white",
+                              linestyle="none", label="Square marker: an earlier release (more "
+                              "than a year older than the newest)")] if any_earlier else [])
     if show_legend and len(valued):
-        ax.legend(handles=comparison_legend_handles(legend_labels(valued), palette),
-                  fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=4,
+        ax.legend(handles=comparison_legend_handles(legend_labels(valued), palette)
+                  + earlier_marker, fontsize=7.5, loc="upper center",
+                  bbox_to_anchor=(0.5, -0.22), ncol=4,
                   title=f"Marker colour: compared with {bname} in that period",
                   title_fontsize=7.5, frameon=False)
+    record(fig, release_handles=earlier_marker)
     period = f"{periods[0]} to {periods[-1]}" if periods else "no data"
     finish(fig, ax, title=title or f"{name} ({iid}) over time", source=source_note(data),
             period=period, note=COMPARISON_RULE.format(benchmark=bname), footer=footer,

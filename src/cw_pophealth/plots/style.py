@@ -24,6 +24,7 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.patches import Patch
 
 from cw_pophealth import __version__, catalogue
+from cw_pophealth.analysis.releases import short_release
 
 logger = logging.getLogger(__name__)
 
@@ -158,38 +159,92 @@ _DATE = re.compile(r"\((\d{4}-\d{2}-\d{2})\)")
 _ONS_DATE = re.compile(r"ONS source date ([\d/]+)")
 
 
-def _vintage(source: str) -> str:
-    """A short vintage note from a tidy ``source`` label (extract date, ONS date, rounding)."""
+#: How charts draw a value from an earlier release (see
+#: :func:`cw_pophealth.analysis.releases.earlier_release`): hatched, with a legend entry.
+EARLIER_RELEASE_HATCH = "////"
+
+
+def earlier_release_handle(labels: Iterable[str]) -> Patch:
+    """The legend entry for values from an earlier release, naming the releases."""
+    names = "; ".join(dict.fromkeys(short_release(lab) for lab in labels if lab)) or "earlier"
+    return Patch(facecolor="white", edgecolor="#333333", hatch=EARLIER_RELEASE_HATCH,
+                 label=textwrap.fill(f"Earlier release ({names}): more than a year older than "
+                                     "the newest release of the indicator", 60))
+
+
+def _vintage(source: str, release: object = None) -> str:
+    """A short vintage note: the release (or the extract date and ONS date in a ``source``
+    label) and any upstream rounding."""
     text = str(source)
     parts = []
-    if m := _DATE.search(text):
+    if release is not None and not pd.isna(release) and str(release):
+        parts.append(short_release(release))
+    elif m := _DATE.search(text):
         parts.append(f"extract of {m[1]}")
-    if m := _ONS_DATE.search(text):
+    if not parts and (m := _ONS_DATE.search(text)):
         parts.append(f"ONS source date {m[1]}")
-    if "rounded to 1 dp" in text:
-        parts.append("values rounded to 1 dp upstream")
-    if text.startswith("Fingertips API") or "fingertips.phe.org.uk" in text:
+    for places in ("0 dp", "1 dp"):
+        if f"rounded to {places}" in text:
+            parts.append(f"values rounded to {places} upstream")
+    if not parts and (text.startswith("Fingertips API") or "fingertips.phe.org.uk" in text):
         parts.append("Fingertips API")
     return ", ".join(parts)
 
 
 def source_note(frame: pd.DataFrame, *, id_column: str = "indicator_id",
-                ref_column: str = "source_ref", label_column: str = "source") -> str:
-    """"Fingertips 92443: trafford_themes/adults_smoking.csv (extract of 2026-05-13, ...)".
+                ref_column: str = "source_ref", label_column: str = "source",
+                release_column: str = "release") -> str:
+    """"indicator 92443: trafford_themes/adults_smoking.csv (Fingertips as of April 2026, ...)".
 
-    One clause per indicator x source file present in ``frame``.
+    One clause per indicator x source file x release present in ``frame``.
     """
     if frame.empty or ref_column not in frame.columns:
         return "no data"
     clauses = []
+    has_release = release_column in frame.columns
     cols = [id_column, ref_column] + ([label_column] if label_column in frame.columns else [])
-    rows = frame.dropna(subset=[ref_column])[cols].drop_duplicates([id_column, ref_column])
+    cols += [release_column] if has_release else []
+    rows = frame.dropna(subset=[ref_column])[cols].drop_duplicates(
+        [id_column, ref_column, *([release_column] if has_release else [])])
     for row in rows.itertuples(index=False):
-        vintage = _vintage(getattr(row, label_column, "")) if label_column in cols else ""
+        label = getattr(row, label_column, "") if label_column in cols else ""
+        release = getattr(row, release_column) if has_release else None
+        vintage = _vintage(label, release)
         ref = getattr(row, ref_column)
         clauses.append(f"indicator {getattr(row, id_column)}: {ref}"
                        + (f" ({vintage})" if vintage else ""))
     return "; ".join(clauses) if clauses else "no data"
+
+
+def period_label(frame: pd.DataFrame) -> str:
+    """The period(s) a frame shows, naming areas whose period differs from most rows'.
+
+    "2024/25" when every row with a value shares one period; "2024/25; Warwickshire 2017/18"
+    when an area shows its own, older latest period.
+
+    Examples
+    --------
+    >>> period_label(pd.DataFrame({"area_name": ["Coventry", "Warwickshire", "England"],
+    ...                            "period": ["2024/25", "2017/18", "2024/25"],
+    ...                            "value": [1.0, 2.0, 3.0]}))
+    '2024/25; Warwickshire 2017/18'
+    """
+    rows = frame
+    if "value" in rows.columns and rows["value"].notna().any():
+        rows = rows.loc[rows["value"].notna()]
+    rows = rows.loc[rows["period"].notna()]
+    if rows.empty:
+        return "no data"
+    if "period_start" in rows.columns:
+        rows = rows.sort_values("period_start", kind="stable")
+    counts = rows["period"].astype(str).value_counts(sort=False)
+    main = str(counts[counts == counts.max()].index[-1])
+    others = rows.loc[rows["period"].astype(str) != main]
+    if others.empty or "area_name" not in rows.columns:
+        return periods_note(rows["period"])
+    grouped = others.groupby(others["period"].astype(str), sort=False)["area_name"].agg(
+        lambda s: ", ".join(dict.fromkeys(map(str, s))))
+    return "; ".join([main, *(f"{areas} {per}" for per, areas in grouped.items())])
 
 
 def periods_note(periods: Iterable) -> str:
@@ -280,6 +335,13 @@ def legend_labels(frame: pd.DataFrame) -> list[str]:
         labels |= {"Higher", "Similar", "Lower"}
     labels.add("Not compared")
     return [lab for lab in COMPARISON_LABELS if lab in labels]
+
+
+def live_pull_note(indicator_id: int) -> str:
+    """What a live pull adds for an indicator with no value offline."""
+    if catalogue.is_local_indicator(indicator_id):
+        return "not a Fingertips indicator, so a live pull cannot add it"
+    return f"a live pull (cw-pophealth pull) would fetch Fingertips {indicator_id}"
 
 
 def no_data_panel(ax: Axes, message: str) -> None:
