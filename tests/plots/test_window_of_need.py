@@ -50,6 +50,42 @@ class TestWindowOfNeedBars:
         assert {"title", "source", "period", "footer"} <= set(meta)
 
 
+class TestWindowOfNeedBarsAcrossReleases:
+    """SYNTHETIC frame: Warwickshire shows its own 2016 - 18 pair, of an earlier release."""
+
+    @pytest.fixture
+    def mixed(self, won):
+        out = won.assign(earlier_release=False, le_release="Current LE (x)",
+                         hle_release="Current HLE (y)")
+        warks = out["area_code"] == "E10000031"
+        out.loc[warks, ["period", "le", "hle", "hle_lower", "hle_upper", "gap", "status",
+                        "earlier_release", "le_release", "hle_release"]] = [
+            "2016 - 18", 79.9, 64.8, None, None, 15.1, "OK", True,
+            "Fingertips as of January 2020 (a)", "Fingertips as of June 2020 (b)"]
+        return out
+
+    def test_the_area_of_another_period_names_it(self, mixed):
+        labels = [t.get_text() for t in plots.window_of_need_bars(mixed).get_yticklabels()]
+        assert "Warwickshire (2016 - 18)" in labels and "Coventry (2021 - 23)" in labels
+
+    def test_the_title_names_the_other_period(self, mixed):
+        assert plots.window_of_need_bars(mixed).get_title(loc="left").endswith(
+            "2021 - 23; Warwickshire 2016 - 18")
+
+    def test_the_earlier_release_is_hatched(self, mixed):
+        ax = plots.window_of_need_bars(mixed)
+        assert sum(1 for p in ax.patches if p.get_hatch() == "////") == 2  # HLE and gap
+
+    def test_the_legend_names_both_earlier_releases(self, mixed):
+        texts = [t.get_text() for t in plots.window_of_need_bars(mixed).get_legend().get_texts()]
+        assert any("LE Fingertips as of January 2020 with HLE Fingertips as of June 2020"
+                   in t.replace("\n", " ") for t in texts)
+
+    def test_several_periods_for_one_area_need_a_choice(self, won):
+        with pytest.raises(ValueError, match="several periods for an area"):
+            plots.window_of_need_bars(pd.concat([won, won.assign(period="2020 - 22")]))
+
+
 class TestWindowOfNeedTrend:
     def test_areas_without_a_gap_are_listed_in_the_footer(self, won):
         ax = plots.window_of_need_trend(won)

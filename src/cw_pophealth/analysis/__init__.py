@@ -32,6 +32,7 @@ from cw_pophealth.analysis.present import (
     present_area_profile,
     present_benchmark,
     present_coverage,
+    present_local_estimates,
     present_window_of_need,
     window_of_need_over_time,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "present_area_profile",
     "present_benchmark",
     "present_coverage",
+    "present_local_estimates",
     "present_window_of_need",
     "recent_trends",
     "select",

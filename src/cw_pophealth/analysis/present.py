@@ -9,7 +9,7 @@ from cw_pophealth.analysis.releases import short_release
 from cw_pophealth.periods import period_order
 
 __all__ = ["benchmark_summary", "present_area_profile", "present_benchmark", "present_coverage",
-           "present_window_of_need", "window_of_need_over_time"]
+           "present_local_estimates", "present_window_of_need", "window_of_need_over_time"]
 
 
 def _fmt(value, digits: int = 1, missing: str = "—") -> str:
@@ -39,7 +39,8 @@ def present_window_of_need(won: pd.DataFrame, *, drop_empty: bool = False,
     -------
     pandas.DataFrame
         Columns Area, Sex, Period, Life expectancy, LE 95% CI, Healthy life expectancy,
-        HLE 95% CI, Gap (years in not-good health), Gap 95% CI (approx.), Status.
+        HLE 95% CI, Gap (years in not-good health), Gap 95% CI (approx.), Release (of LE and
+        HLE, "earlier release" where more than a year older than the newest), Status.
     """
     if drop_empty:
         won = won.loc[won["le"].notna() | won["hle"].notna()]
@@ -61,8 +62,18 @@ def present_window_of_need(won: pd.DataFrame, *, drop_empty: bool = False,
         "Gap 95% CI (approx.)": [_fmt_ci(lo, hi) if pd.notna(g) else "" for g, lo, hi in
                                  zip(won["gap"], won["gap_lower"], won["gap_upper"],
                                      strict=True)],
+        "Release": [_releases(le, hle, old) for le, hle, old in zip(
+            won.get("le_release", pd.Series(pd.NA, index=won.index)),
+            won.get("hle_release", pd.Series(pd.NA, index=won.index)),
+            won.get("earlier_release", pd.Series(False, index=won.index)), strict=True)],
         "Status": won["status"],
     })
+
+
+def _releases(le, hle, old) -> str:
+    parts = [f"{what} {short_release(r)}" for what, r in (("LE", le), ("HLE", hle))
+             if r is not None and not pd.isna(r)]
+    return "; ".join(parts) + (" (earlier release)" if bool(old) else "")
 
 
 def window_of_need_over_time(won: pd.DataFrame) -> pd.DataFrame:
@@ -178,3 +189,36 @@ def present_coverage(coverage: pd.DataFrame) -> pd.DataFrame:
         "Latest period any area has": coverage["newest_period"].fillna("none"),
         "Status": coverage["status"],
     })
+
+
+def present_local_estimates(local: pd.DataFrame, areas) -> pd.DataFrame:
+    """Undated local estimates (OHID Local Health life expectancy) for the selected areas.
+
+    Parameters
+    ----------
+    local : pandas.DataFrame
+        :func:`cw_pophealth.snapshot.load_local_estimates` output.
+    areas : pandas.DataFrame or sequence of str
+        An :func:`~cw_pophealth.analysis.area_selection` frame, or codes (kept in order).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Area, Female, Male (1 dp, "not in data" where absent), Period ("not stated in the
+        file"), Measure, Release. Never a 3-year 90366 value.
+    """
+    codes = list(areas["area_code"]) if isinstance(areas, pd.DataFrame) else list(areas)
+    wide = local.loc[local["area_code"].isin(codes)].pivot_table(
+        index=["area_code", "area_name"], columns="sex", values="value", aggfunc="first")
+    wide = wide.reset_index().set_index("area_code").reindex(
+        [c for c in codes if c in set(local["area_code"])])
+    release = local.drop_duplicates("area_code").set_index("area_code")["release"]
+    return pd.DataFrame({
+        "Area": wide["area_name"],
+        "Female (years)": [_fmt(v, missing="not in data") for v in wide.get("Female", [])],
+        "Male (years)": [_fmt(v, missing="not in data") for v in wide.get("Male", [])],
+        "Period": "not stated in the file (probably 2015-19)",
+        "Measure": "life expectancy at birth, 5-year pooled, 90+ upper age band (OHID Local "
+                   "Health); not the 3-year Fingertips 90366",
+        "Release": [short_release(release.get(c)) for c in wide.index],
+    }).reset_index(drop=True)

@@ -13,7 +13,8 @@ expectancy (90362) may be subtracted only when they come from the same release o
 figures: the same population base and the same publication cycle. Two rows pair when
 
 1. they are the same area, sex and period (label and dates);
-2. both were released before Census day 2021 (:data:`CENSUS_2021_DAY`), so neither can use
+2. they are the same release (one publication state, e.g. one API pull): they pair; otherwise
+3. both were released before Census day 2021 (:data:`CENSUS_2021_DAY`), so neither can use
    Census 2021 populations ("pre-2021-Census"), or both on or after the first release date at
    which the extracts show that indicator's sub-national values revised onto the Census 2021
    base (:data:`REBASED_FROM`: "Census-2021-rebased"); a release between the two cannot be
@@ -135,14 +136,14 @@ def pairing(le_release: object, le_date: object, hle_release: object,
     >>> pairing("Jan 2020", "2020-02-04", "ONS 2026", "2026-02-19")[0]
     False
     """
+    if str(le_release) == str(hle_release):
+        return True, "same release"
     le_base = release_epoch(catalogue.LIFE_EXPECTANCY_ID, le_date)
     hle_base = release_epoch(catalogue.HEALTHY_LIFE_EXPECTANCY_ID, hle_date)
     if UNKNOWN_BASE in (le_base, hle_base):
         return False, f"population base unknown (LE {le_base}, HLE {hle_base})"
     if le_base != hle_base:
         return False, f"different population bases: LE {le_base}, HLE {hle_base}"
-    if str(le_release) == str(hle_release):
-        return True, "same release"
     days = int((pd.Timestamp(hle_date) - pd.Timestamp(le_date)).days)
     if abs(days) > ONE_YEAR.days:
         return False, f"releases {abs(days)} days apart (more than a year)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,9 +16,11 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from cw_pophealth import catalogue
+from cw_pophealth.analysis.releases import short_release
 from cw_pophealth.plots.style import (
     AREA_LINE_COLOURS,
     BENCHMARK_COLOUR,
+    EARLIER_RELEASE_HATCH,
     GAP_COLOUR,
     HLE_COLOUR,
     MISSING_TEXT_COLOUR,
@@ -25,7 +28,7 @@ from cw_pophealth.plots.style import (
     figure_metadata,
     finish,
     new_axes,
-    periods_note,
+    period_label,
     record,
     source_note,
 )
@@ -37,14 +40,36 @@ __all__ = ["window_of_need_bars", "window_of_need_figure", "window_of_need_trend
 
 
 def _window_of_need_source(won: pd.DataFrame) -> str:
-    """Source note naming where the LE and HLE rows of a window-of-need frame came from."""
-    refs = pd.concat([
-        won.rename(columns={f"{prefix}_source_ref": "ref", f"{prefix}_source": "lab"})
-        .assign(iid=iid)
-        for prefix, iid in (("le", catalogue.LIFE_EXPECTANCY_ID),
-                            ("hle", catalogue.HEALTHY_LIFE_EXPECTANCY_ID))
-    ])[["iid", "ref", "lab"]]
-    return source_note(refs, id_column="iid", ref_column="ref", label_column="lab")
+    """Source note naming where, and from which release, the LE and HLE rows came."""
+    parts = []
+    for prefix, iid in (("le", catalogue.LIFE_EXPECTANCY_ID),
+                        ("hle", catalogue.HEALTHY_LIFE_EXPECTANCY_ID)):
+        renamed = won.rename(columns={f"{prefix}_source_ref": "ref", f"{prefix}_source": "lab",
+                                      f"{prefix}_release": "rel"}).assign(iid=iid)
+        parts.append(renamed.reindex(columns=["iid", "ref", "lab", "rel"]))
+    refs = pd.concat(parts)
+    return source_note(refs, id_column="iid", ref_column="ref", label_column="lab",
+                       release_column="rel")
+
+
+def _shown_value(won: pd.DataFrame) -> pd.DataFrame:
+    """``won`` with a ``value`` column (the gap, else LE, else HLE) for :func:`period_label`."""
+    return won.assign(value=won["gap"].fillna(won["le"]).fillna(won["hle"]))
+
+
+def _earlier(won: pd.DataFrame) -> pd.Series:
+    if "earlier_release" not in won.columns:
+        return pd.Series(False, index=won.index)
+    return won["earlier_release"].fillna(False).astype(bool)
+
+
+def _earlier_pairs_label(won: pd.DataFrame) -> str:
+    """"LE Fingertips as of January 2020, HLE Fingertips as of June 2020" for the legend."""
+    old = won.loc[_earlier(won) & won["gap"].notna()].reindex(
+        columns=["le_release", "hle_release"])
+    pairs = dict.fromkeys(f"LE {short_release(le)} with HLE {short_release(hle)}"
+                          for le, hle in zip(old["le_release"], old["hle_release"], strict=True))
+    return "; ".join(pairs)
 
 
 def window_of_need_bars(won: pd.DataFrame, *, sex: str | None = None, ax: Axes | None = None,
@@ -79,18 +104,26 @@ def window_of_need_bars(won: pd.DataFrame, *, sex: str | None = None, ax: Axes |
     Raises
     ------
     ValueError
-        If ``won`` spans several periods or sexes and none is chosen.
+        If ``won`` holds several sexes and none is chosen, or several periods for one area.
+
+    Notes
+    -----
+    Each area may show its own period (the :func:`~cw_pophealth.analysis.window_of_need`
+    default): the period is then written beside the area's name, the title names the areas
+    whose period differs, and bars of an earlier release are hatched with a legend entry.
     """
     data = won if sex is None else won.loc[won["sex"] == sex]
     if data["sex"].nunique() > 1:
         raise ValueError("won holds several sexes: pass sex='Male' or 'Female', or use "
                          "window_of_need_figure for one panel per sex.")
-    if data["period"].nunique() > 1:
-        raise ValueError("won spans several periods: filter to one (or call "
+    if data.duplicated("area_code").any():
+        raise ValueError("won holds several periods for an area: filter to one (or call "
                          "window_of_need_trend for the series).")
     data = data.reset_index(drop=True)
     sex_label = str(data["sex"].iloc[0]) if len(data) else (sex or "")
-    period = periods_note(data["period"])
+    period = period_label(_shown_value(data))
+    several_periods = data["period"].dropna().nunique() > 1
+    earlier = _earlier(data)
     fig, ax = new_axes(ax, (9, 0.55 * max(len(data), 3) + 2.2))
     y = np.arange(len(data))[::-1]
     ax.set_ylim(-0.7, len(data) - 0.3)
@@ -99,10 +132,12 @@ def window_of_need_bars(won: pd.DataFrame, *, sex: str | None = None, ax: Axes |
     xmax = le_max * 1.32
     ax.set_xlim(0, xmax)
     height = 0.62
-    for yi, row in zip(y, data.itertuples(index=False), strict=True):
+    for yi, row, old in zip(y, data.itertuples(index=False), earlier, strict=True):
         le, hle = row.le, row.hle
+        hatch = EARLIER_RELEASE_HATCH if old else None
         if pd.notna(hle):
-            ax.barh(yi, hle, height=height, color=HLE_COLOUR, edgecolor="white", linewidth=0.5)
+            ax.barh(yi, hle, height=height, color=HLE_COLOUR, edgecolor="white", linewidth=0.5,
+                    hatch=hatch)
             ax.text(hle / 2, yi, f"HLE {hle:.1f}", ha="center", va="center", color="white",
                     fontsize=8.5, fontweight="bold")
             if pd.notna(row.hle_lower) and pd.notna(row.hle_upper):
@@ -110,7 +145,7 @@ def window_of_need_bars(won: pd.DataFrame, *, sex: str | None = None, ax: Axes |
                             fmt="none", ecolor="#1A1A1A", elinewidth=1, capsize=3)
         if pd.notna(le) and pd.notna(hle) and pd.notna(row.gap):
             ax.barh(yi, row.gap, left=hle, height=height, color=GAP_COLOUR, edgecolor="white",
-                    linewidth=0.5)
+                    linewidth=0.5, hatch=hatch)
             left = max(hle, row.hle_upper) if pd.notna(row.hle_upper) else hle
             left = left if le - left > xmax * 0.07 else hle
             ax.text((left + le) / 2, yi, f"{row.gap:.1f} yrs", ha="center", va="center",
@@ -133,7 +168,8 @@ def window_of_need_bars(won: pd.DataFrame, *, sex: str | None = None, ax: Axes |
         else:
             ax.text(xmax * 0.01, yi, "LE and HLE not in data", ha="left", va="center",
                     fontsize=8, style="italic", color=MISSING_TEXT_COLOUR)
-    ax.set_yticks(y, labels=[str(n) for n in data["area_name"]])
+    ax.set_yticks(y, labels=[f"{n} ({p})" if several_periods and pd.notna(p) else str(n)
+                             for n, p in zip(data["area_name"], data["period"], strict=True)])
     for tick, role in zip(ax.get_yticklabels(), data.get("role", ["focus"] * len(data)),
                           strict=False):
         if role == "focus":
@@ -144,26 +180,37 @@ def window_of_need_bars(won: pd.DataFrame, *, sex: str | None = None, ax: Axes |
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="x", color="#E5E5E5", linewidth=0.6)
     ax.set_axisbelow(True)
+    old_pairs = _earlier_pairs_label(data)
     if show_legend:
-        ax.legend(handles=_window_of_need_handles(), loc="upper left",
+        ax.legend(handles=_window_of_need_handles(old_pairs), loc="upper left",
                   bbox_to_anchor=(0.0, -0.1), ncol=2, fontsize=8.5, frameon=False)
     title = title or f"Life expectancy and healthy life expectancy, {sex_label}, {period}"
     source = _window_of_need_source(data)
-    note = ("Gap = LE minus HLE; valid only when both come from the same ONS release "
+    note = ("Gap = LE minus HLE, only for LE and HLE of the same release "
             f"(LE: Fingertips {catalogue.LIFE_EXPECTANCY_ID}, HLE: ONS/Fingertips "
             f"{catalogue.HEALTHY_LIFE_EXPECTANCY_ID})")
+    if old_pairs:
+        note += f". Hatched: an earlier release ({old_pairs})"
     finish(fig, ax, title=title, source=source, period=period, note=note, footer=footer,
             kind="window_of_need_bars")
+    record(fig, earlier_pairs=old_pairs or None)
     return ax
 
 
-def _window_of_need_handles() -> list:
-    return [Patch(color=HLE_COLOUR, label="Healthy life expectancy (HLE): years in good health"),
-            Patch(color=GAP_COLOUR, label="Gap (LE − HLE): years lived in not-good health"),
-            Patch(facecolor="#F2F2F2", edgecolor="#7F7F7F", hatch="///",
-                  label="Life expectancy (LE) only: HLE not in data"),
-            Line2D([], [], color="#1A1A1A", marker="|", linestyle="-", markersize=6,
-                   label="95% confidence interval (where published)")]
+def _window_of_need_handles(earlier_pairs: str = "") -> list:
+    handles = [
+        Patch(color=HLE_COLOUR, label="Healthy life expectancy (HLE): years in good health"),
+        Patch(color=GAP_COLOUR, label="Gap (LE − HLE): years lived in not-good health"),
+        Patch(facecolor="#F2F2F2", edgecolor="#7F7F7F", hatch="///",
+              label="Life expectancy (LE) only: HLE not in data"),
+        Line2D([], [], color="#1A1A1A", marker="|", linestyle="-", markersize=6,
+               label="95% confidence interval (where published)")]
+    if earlier_pairs:
+        handles.append(Patch(facecolor=HLE_COLOUR, edgecolor="white",
+                             hatch=EARLIER_RELEASE_HATCH,
+                             label=textwrap.fill(f"Earlier release, since revised: "
+                                                 f"{earlier_pairs}", 60)))
+    return handles
 
 
 def window_of_need_figure(won: pd.DataFrame, *, sexes: Sequence[str] | None = None,
@@ -188,16 +235,24 @@ def window_of_need_figure(won: pd.DataFrame, *, sexes: Sequence[str] | None = No
                              sharey=True, layout="constrained", squeeze=False)
     for i, (sex, ax) in enumerate(zip(sexes, axes[0], strict=True)):
         window_of_need_bars(won, sex=sex, ax=ax, title=sex, footer=False, show_legend=i == 0)
-    period = periods_note(won["period"])
+    period = period_label(_shown_value(won))
     fig.suptitle(title or f"Window of need: life expectancy, healthy life expectancy and the "
                           f"years lived in not-good health, {period}",
                  x=0.01, ha="left", fontsize=12.5, fontweight="bold")
     record(fig, title=fig.get_suptitle(), kind="window_of_need_figure")
+    old_pairs = _earlier_pairs_label(won)
+    note = ("Gap = LE minus HLE (years), only where LE and HLE are of the same area, sex, "
+            "period and release. Each area shows its own latest period, named beside it when "
+            "periods differ")
+    if old_pairs:
+        note += (f". Hatched bars are an earlier release, since revised ({old_pairs}): valid "
+                 "on their own population base, not comparable digit for digit with the "
+                 "current releases")
+    if won.attrs.get("area_note"):
+        note += f". {won.attrs['area_note']}"
     add_footer(fig, source=figure_metadata(fig).get("source", ""), period=period,
-               note="Gap = LE minus HLE (years). Valid only when LE and HLE come from the same "
-                    "ONS release, period, sex and area. Gap intervals are not drawn: the LE "
-                    "extract has no CIs, and the conservative approximation is given in the "
-                    "table")
+               note=note + ". Gap intervals are not drawn: the LE extracts mostly have no CIs; "
+                           "the conservative approximation is in the table")
     return fig
 
 
@@ -234,6 +289,7 @@ def window_of_need_trend(won_all: pd.DataFrame, *, sex: str | None = None,
     periods = [p for p in periods if p in set(with_gap["period"])]
     xpos = {p: i for i, p in enumerate(periods)}
     colour_iter = iter(AREA_LINE_COLOURS)
+    any_earlier = False
     for code, group in with_gap.groupby("area_code", sort=False):
         group = group.sort_values("period_start")
         role = str(group["role"].iloc[0]) if "role" in group.columns else "focus"
@@ -247,6 +303,11 @@ def window_of_need_trend(won_all: pd.DataFrame, *, sex: str | None = None,
         else:
             style = {"color": next(colour_iter, "#555555"), "linestyle": "-", "linewidth": 2.2}
         ax.plot(x, group["gap"], marker="o", markersize=4, label=name, **style)
+        old = _earlier(group).to_numpy()
+        if old.any():
+            any_earlier = True
+            ax.plot(x[old], group["gap"].to_numpy()[old], linestyle="none", marker="s",
+                    markersize=7, markerfacecolor="white", markeredgecolor=style["color"])
         if group["gap_lower"].notna().any():
             ax.fill_between(x, group["gap_lower"], group["gap_upper"], color=style["color"],
                             alpha=0.12, linewidth=0)
@@ -259,7 +320,12 @@ def window_of_need_trend(won_all: pd.DataFrame, *, sex: str | None = None,
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="y", color="#E5E5E5", linewidth=0.6)
     if len(with_gap):
-        ax.legend(fontsize=8, loc="upper left", frameon=False)
+        handles, _ = ax.get_legend_handles_labels()
+        if any_earlier:
+            handles.append(Line2D([], [], linestyle="none", marker="s", markerfacecolor="white",
+                                  markeredgecolor="#333333",
+                                  label="Earlier release (" + _earlier_pairs_label(data) + ")"))
+        ax.legend(handles=handles, fontsize=8, loc="upper left", frameon=False)
     missing = data.loc[~data["area_code"].isin(with_gap["area_code"])]
     not_shown = None
     if len(missing):
