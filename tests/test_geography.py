@@ -69,3 +69,33 @@ class TestNormaliseAreaType:
     def test_unknown_prefix_keeps_the_published_label(self):
         out = geography.normalise_area_type(pd.Series(["W06000001"]), pd.Series(["UA (Wales)"]))
         assert out.tolist() == ["UA (Wales)"]
+
+
+class TestIntegratedCareBoards:
+    ICB = catalogue.COVENTRY_AND_WARWICKSHIRE_ICB
+
+    def test_the_coventry_and_warwickshire_icb_is_known(self, lookup):
+        assert lookup.is_icb(self.ICB) and not lookup.is_icb(catalogue.COVENTRY)
+
+    def test_it_expands_to_coventry_and_warwickshire(self, lookup):
+        assert lookup.icb_constituents(self.ICB).constituents == (catalogue.COVENTRY,
+                                                                   catalogue.WARWICKSHIRE)
+
+    def test_the_expansion_says_it_comes_from_the_icbs_name(self, lookup):
+        evidence = lookup.icb_constituents(self.ICB).evidence
+        assert evidence.startswith("the places the ICB's name lists in "
+                                   "fphd_pholio_reference/area.csv")
+
+    def test_a_name_with_a_comma_and_a_multi_word_authority_decomposes(self, lookup):
+        # NHS Bath and North East Somerset, Swindon and Wiltshire ICB.
+        codes = lookup.icb_constituents("E54000040").constituents
+        assert [lookup.name(c) for c in codes] == ["Bath and North East Somerset", "Swindon",
+                                                   "Wiltshire"]
+
+    def test_an_icb_whose_name_is_not_authorities_is_refused(self, lookup):
+        with pytest.raises(UnknownAreaError, match="cannot be expanded offline"):
+            lookup.icb_constituents("E54000057")  # NHS Greater Manchester ICB
+
+    def test_an_icb_code_is_still_not_an_area_of_its_own(self, lookup):
+        with pytest.raises(UnknownAreaError):
+            lookup.require(self.ICB)

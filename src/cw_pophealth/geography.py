@@ -4,12 +4,36 @@ The offline lookup is built from the real Pholio (Fingertips back-end) reference
 extracts folder (``fphd_pholio_reference/``: current areas and their relationships). Pholio's own
 area-type ids are UUIDs; they are mapped here to the Fingertips API ids analysts use
 (15 England, 6 regions, 502 counties & UAs, 501 districts & UAs).
+
+Integrated Care Boards
+----------------------
+An ICB code (``E54...``, e.g. E54000018, NHS Coventry and Warwickshire ICB) is accepted as a
+focus area and stands for its constituent upper-tier authorities
+(:meth:`AreaLookup.icb_constituents`). The Pholio tables list the ICBs but hold **no**
+ICB-to-authority relationships, so the constituents come, in this order, from
+
+1. the relationship table, when it lists upper-tier children of the ICB (none today); else
+2. the ICB's own name in ``area.csv`` ("NHS Coventry and Warwickshire Integrated Care Board -
+   QWU"): the places it names, each matched exactly to one current county or unitary
+   authority, the whole name accounted for. An ICB whose name does not decompose this way is
+   refused with a message, never guessed.
+
+A name lists only the authorities it names. For Coventry and Warwickshire that is the whole
+ICB, but some ICBs also cover unitary authorities their names omit (NHS Devon ICB also covers
+Plymouth and Torbay; NHS Dorset ICB, Bournemouth, Christchurch and Poole; NHS Hampshire and Isle
+of Wight ICB, Portsmouth and Southampton), and a county can be split between ICBs. The
+name-derived list is therefore labelled as such wherever it is shown; for those ICBs give the
+authorities' codes instead, or add a boundary lookup (ONS LAD-to-ICB) to the reference
+tables.
+
+The expansion says which evidence it used, and the reports say so beside the figures.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -35,6 +59,9 @@ _PHOLIO_TYPE_TO_FINGERTIPS = {
     "LA unchanged": (catalogue.AREA_TYPE_DISTRICT_UA,),
 }
 _UA_TYPES = ("UA unchanged", "UA new 2019", "UA new 2020", "UA new 2021", "UA new 2023")
+_ICB_TYPE = "ICBs"
+_ICB_NAME = re.compile(r"^NHS (?P<places>.+?) Integrated Care Board(?: - \w+)?$")
+_SEPARATOR = re.compile(r"(, | and )")
 REFERENCE_SUBDIR = "fphd_pholio_reference"
 
 _PREFIX_TYPES = {
@@ -112,6 +139,57 @@ class AreaLookup:
     areas_table: pd.DataFrame
     relationships: pd.DataFrame
     source: str
+    icbs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["area_code", "area_name"]))
+
+    def is_icb(self, code: object) -> bool:
+        """True for the code of a current Integrated Care Board in the reference tables."""
+        return str(code).strip().upper() in set(self.icbs["area_code"])
+
+    def icb_constituents(self, code: str) -> IcbExpansion:
+        """The upper-tier authorities an ICB stands for, with the evidence used.
+
+        See the module docstring for the order of evidence.
+
+        Raises
+        ------
+        UnknownAreaError
+            If ``code`` is not an ICB, or its constituents cannot be shown from the reference
+            tables (the message says why).
+
+        Examples
+        --------
+        >>> get_geography().icb_constituents("E54000018").constituents  # doctest: +SKIP
+        ('E08000026', 'E10000031')
+        """
+        code = str(code).strip().upper()
+        if not self.is_icb(code):
+            raise UnknownAreaError(f"{code} is not an Integrated Care Board in {self.source}.")
+        name = str(self.icbs.loc[self.icbs["area_code"] == code, "area_name"].iloc[0])
+        upper = set(self.upper_tier_areas())
+        related = sorted(set(self.relationships.loc[self.relationships["parent_code"] == code,
+                                                    "child_code"]) & upper)
+        if related:
+            return IcbExpansion(code, name, tuple(related),
+                                f"the area relationships of {self.source}")
+        match = _ICB_NAME.match(name)
+        by_name = {_place_key(n): c for c, n in zip(
+            self.areas(catalogue.AREA_TYPE_COUNTY_UA)["area_code"],
+            self.areas(catalogue.AREA_TYPE_COUNTY_UA)["area_name"], strict=True)}
+        found = _split_places(match["places"], by_name) if match else None
+        if not found:
+            raise UnknownAreaError(
+                f"{code} ({name}) cannot be expanded offline: {self.source} holds no "
+                "ICB-to-authority relationships, and the places its name lists are not all "
+                "current counties or unitary authorities. Give the authorities' codes instead.")
+        logger.warning("%s expanded from its name to %s: the reference tables hold no "
+                       "ICB-to-authority relationships, so authorities its name omits would be "
+                       "missing", code, ", ".join(found))
+        return IcbExpansion(code, name, tuple(found), f"the places the ICB's name lists in "
+                            f"{REFERENCE_SUBDIR}/area.csv, each matched exactly to a current "
+                            "county or unitary authority (the reference tables hold no "
+                            "ICB-to-authority relationships, so an authority its name omits "
+                            "would not be shown)")
 
     def areas(self, area_type_id: int) -> pd.DataFrame:
         """Areas of one Fingertips area type, sorted by code.
@@ -202,6 +280,61 @@ class AreaLookup:
         return out
 
 
+@dataclass(frozen=True)
+class IcbExpansion:
+    """An ICB and the upper-tier authorities it stands for.
+
+    Attributes
+    ----------
+    code, name : str
+        The ICB.
+    constituents : tuple of str
+        Codes of its upper-tier authorities.
+    evidence : str
+        Where the list comes from.
+    """
+
+    code: str
+    name: str
+    constituents: tuple[str, ...]
+    evidence: str
+
+    def note(self, names: dict[str, str]) -> str:
+        """A sentence for figures: the ICB, shown as which authorities, and on what evidence."""
+        listed = " and ".join(f"{names.get(c, c)} ({c})" for c in self.constituents)
+        return (f"{self.name.split(' - ')[0]} ({self.code}) is shown as its upper-tier "
+                f"authorities {listed}, from {self.evidence}.")
+
+
+def _place_key(name: str) -> str:
+    text = re.sub(r"\s+", " ", str(name)).strip().casefold().replace("&", "and")
+    text = re.sub(r",\s*(city|county) of$", "", text)
+    return re.sub(r"^the ", "", text)
+
+
+def _split_places(places: str, by_name: dict[str, str]) -> list[str] | None:
+    """Codes of the areas ``places`` names ("Coventry and Warwickshire"), every word accounted
+    for by exact names joined by ", " or " and "; ``None`` if no such reading exists."""
+    pieces = _SEPARATOR.split(places)
+    words, seps = pieces[0::2], pieces[1::2]
+
+    def solve(start: int) -> list[str] | None:
+        if start == len(words):
+            return []
+        for end in range(len(words), start, -1):
+            text = words[start]
+            for i in range(start + 1, end):
+                text += seps[i - 1] + words[i]
+            code = by_name.get(_place_key(text))
+            if code is not None:
+                rest = solve(end)
+                if rest is not None:
+                    return [code, *rest]
+        return None
+
+    return solve(0)
+
+
 def _tidy_region_name(name: str) -> str:
     return name.replace(" region (statistical)", "")
 
@@ -220,6 +353,8 @@ def load_reference_geography(reference_dir: Path) -> AreaLookup:
     type_name = dict(zip(area_types["id"], area_types["name"], strict=True))
     areas = areas.assign(pholio_type=areas["area_type_id"].map(type_name))
     areas = areas.loc[areas["valid_to"].eq("")]
+    icb_rows = areas.loc[areas["pholio_type"] == _ICB_TYPE]
+    icbs = pd.DataFrame({"area_code": icb_rows["code"], "area_name": icb_rows["name"]})
     rows = []
     for a in areas.itertuples():
         ids: tuple[int, ...] | None = _PHOLIO_TYPE_TO_FINGERTIPS.get(a.pholio_type)
@@ -235,7 +370,8 @@ def load_reference_geography(reference_dir: Path) -> AreaLookup:
     }).dropna().drop_duplicates().reset_index(drop=True)
     logger.info("Loaded %d areas and %d relationships from %s", table["area_code"].nunique(),
                 len(relationships), reference_dir)
-    return AreaLookup(table, relationships, source=f"{REFERENCE_SUBDIR} (Pholio seed tables)")
+    return AreaLookup(table, relationships, source=f"{REFERENCE_SUBDIR} (Pholio seed tables)",
+                      icbs=icbs.reset_index(drop=True))
 
 
 @lru_cache(maxsize=4)

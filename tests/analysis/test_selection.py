@@ -46,3 +46,28 @@ class TestAreaSelection:
     def test_an_unknown_code_names_its_parameter(self, extracts_settings):
         with pytest.raises(UnknownAreaError, match=r"comparator_codes\[0\]"):
             analysis.area_selection([COV], ["E12999999"])
+
+
+class TestAreaSelectionWithAnIcb:
+    ICB = catalogue.COVENTRY_AND_WARWICKSHIRE_ICB
+
+    def test_an_icb_expands_to_its_authorities_and_their_districts(self):
+        areas = analysis.area_selection([self.ICB], [ENG])
+        assert areas.loc[areas["role"] == "focus", "area_code"].tolist() == [COV, WARKS] and (
+            len(areas) == 2 + 5 + 1)
+
+    def test_the_selection_says_what_the_icb_was_shown_as(self):
+        areas = analysis.area_selection([self.ICB])
+        assert areas.attrs["area_note"].startswith(
+            "NHS Coventry and Warwickshire Integrated Care Board (E54000018) is shown as its "
+            "upper-tier authorities Coventry (E08000026) and Warwickshire (E10000031)")
+
+    def test_the_note_travels_to_the_analysis_tables(self, snapshot_table):
+        areas = analysis.area_selection([self.ICB], include_districts=False)
+        bench = analysis.benchmark_table(snapshot_table, "smoking", areas)
+        won = analysis.window_of_need(snapshot_table, areas)
+        assert bench.attrs["area_note"] == won.attrs["area_note"] == areas.attrs["area_note"]
+
+    def test_the_selection_note_names_the_icb(self):
+        note = analysis.selection_note(analysis.area_selection([self.ICB], [ENG]))
+        assert "E54000018" in note and note.endswith("comparators: England.")

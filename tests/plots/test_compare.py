@@ -95,6 +95,20 @@ class TestBenchmarkBarsAcrossPeriodsAndReleases:
             plots.benchmark_bars(bench))
 
 
+class TestFiguresSayHowAnIcbWasShown:
+    NOTE = "NHS Coventry and Warwickshire ICB (E54000018) is shown as its authorities (SYNTHETIC)"
+
+    def test_the_benchmark_figure_footer_carries_the_note(self, bench):
+        bench.attrs["area_note"] = self.NOTE
+        text = plots.footer_text(plots.benchmark_figure(bench)).replace("\n", " ")
+        assert "E54000018) is shown as its authorities" in text
+
+    def test_the_window_of_need_figure_footer_carries_the_note(self, won):
+        won.attrs["area_note"] = self.NOTE
+        text = plots.footer_text(plots.window_of_need_figure(won)).replace("\n", " ")
+        assert "E54000018) is shown as its authorities" in text
+
+
 class TestTrendLines:
     @pytest.fixture
     def trend(self, bench):

@@ -31,6 +31,19 @@ class TestValidateParameters:
         with pytest.raises(UnknownAreaError, match=r"^area_code='E06999999'"):
             self.check("area_profile", table, data_settings, area_code="E06999999")
 
+    def test_an_icb_is_accepted_as_a_focus_area(self, table, data_settings):
+        out = self.check("window_of_need", table, data_settings, area_codes=["e54000018"],
+                         period="2016 - 18")
+        assert out["area_codes"] == [catalogue.COVENTRY_AND_WARWICKSHIRE_ICB]
+
+    def test_an_icb_that_cannot_be_expanded_is_refused(self, table, data_settings):
+        with pytest.raises(UnknownAreaError, match="cannot be expanded offline"):
+            self.check("window_of_need", table, data_settings, area_codes=["E54000057"])
+
+    def test_an_icb_is_not_a_comparator(self, table, data_settings):
+        with pytest.raises(UnknownAreaError, match=r"comparator_codes\[0\]"):
+            self.check("window_of_need", table, data_settings, comparator_codes=["E54000018"])
+
     def test_a_bad_code_in_a_list_names_its_position(self, table, data_settings):
         with pytest.raises(InvalidAreaCodeError, match=r"area_codes\[1\]"):
             self.check("window_of_need", table, data_settings, area_codes=[COV, "x"])

@@ -267,6 +267,8 @@ def benchmark_table(table: pd.DataFrame, indicators: Any, areas: Any,
         codes = ", ".join(area_frame["area_code"])
         raise NoDataError(f"period={period!r} has no data for indicator(s) "
                           f"{', '.join(map(str, out['indicator_id'].unique()))} in {codes}.")
+    if area_frame.attrs.get("area_note"):
+        out.attrs["area_note"] = area_frame.attrs["area_note"]
     logger.info("Benchmark table: %d rows for %d indicator(s) and %d area(s) vs %s", len(out),
                 len(specs), len(area_frame), benchmark_code)
     return out

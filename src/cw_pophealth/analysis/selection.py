@@ -52,10 +52,15 @@ def area_selection(area_codes: Any, comparator_codes: Any = (), *,
     two-tier county), then the comparators. So the default C&W selection reads Coventry,
     Warwickshire, its five districts, West Midlands, England.
 
+    An Integrated Care Board code among ``area_codes`` (E54000018) expands to its upper-tier
+    authorities (:meth:`cw_pophealth.geography.AreaLookup.icb_constituents`); the frame's
+    ``attrs["area_note"]`` says so and on what evidence, and the analysis tables and figures
+    carry that note.
+
     Parameters
     ----------
     area_codes : str or sequence of str
-        Focus areas (ONS codes).
+        Focus areas (ONS codes of English areas, or ICB codes).
     comparator_codes : str or sequence of str, optional
         Comparator areas (e.g. the region and England), shown last.
     include_districts : bool, default True
@@ -84,8 +89,16 @@ def area_selection(area_codes: Any, comparator_codes: Any = (), *,
             rows.append({"area_code": code, "area_name": geo.name(code), "role": role,
                          "parent_code": parent})
 
+    notes = []
+    focus: list[str] = []
     for i, code in enumerate(as_codes(area_codes)):
-        code = geo.require(code, f"area_codes[{i}]")
+        if geo.is_icb(code):
+            expansion = geo.icb_constituents(code)
+            notes.append(expansion.note({c: geo.name(c) for c in expansion.constituents}))
+            focus.extend(expansion.constituents)
+        else:
+            focus.append(geo.require(code, f"area_codes[{i}]"))
+    for code in focus:
         add(code, "focus", None)
         if include_districts and catalogue.AREA_TYPE_DISTRICT_UA not in geo.area_type_ids(code):
             for child in geo.children(code, catalogue.AREA_TYPE_DISTRICT_UA):
@@ -93,6 +106,8 @@ def area_selection(area_codes: Any, comparator_codes: Any = (), *,
     for i, code in enumerate(as_codes(comparator_codes)):
         add(geo.require(code, f"comparator_codes[{i}]"), "comparator", None)
     frame = pd.DataFrame(rows, columns=[*AREA_COLUMNS, "parent_code"])
+    if notes:
+        frame.attrs["area_note"] = " ".join(notes)
     logger.info("Area selection: %s", ", ".join(frame["area_name"]))
     return frame
 
@@ -125,7 +140,9 @@ def as_area_frame(areas: Any, table: pd.DataFrame) -> pd.DataFrame:
              .set_index("area_code")["area_name"])
     frame["area_name"] = frame["area_name"].fillna(frame["area_code"].map(names))
     frame["area_name"] = frame["area_name"].fillna(frame["area_code"]).astype(str)
-    return frame.loc[:, AREA_COLUMNS].reset_index(drop=True)
+    out = frame.loc[:, AREA_COLUMNS].reset_index(drop=True)
+    out.attrs = dict(areas.attrs) if isinstance(areas, pd.DataFrame) else {}
+    return out
 
 
 

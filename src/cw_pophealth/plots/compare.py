@@ -254,7 +254,8 @@ def benchmark_figure(bench: pd.DataFrame, *, ncols: int = 2, palette=None,
                note="Bars: value with 95% CI where published; dashed line or black ticks: "
                     "benchmark value for the same period; hatched bars: an earlier release. "
                     "Where an area's latest period is older than the others', it is named on "
-                    "the bar")
+                    "the bar" + (f". {bench.attrs['area_note']}" if bench.attrs.get("area_note")
+                                 else ""))
     return fig
 
 
@@ -395,5 +396,7 @@ def trend_figure(trend: pd.DataFrame, *, ncols: int = 2, palette=None,
                         if len(p))
     record(fig, title=fig.get_suptitle(), kind="trend_figure")
     add_footer(fig, source=source_note(trend), period=periods or "no data",
-               note="Grey lines: districts (context). Shading: 95% CI where published")
+               note="Grey lines: districts (context). Shading: 95% CI where published; square "
+                    "markers: an earlier release" + (f". {trend.attrs['area_note']}"
+                                                     if trend.attrs.get("area_note") else ""))
     return fig

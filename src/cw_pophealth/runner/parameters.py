@@ -62,6 +62,8 @@ def validate_parameters(notebook: str | os.PathLike, parameters: Mapping[str, An
 
     * every name is declared in the notebook's ``parameters`` cell, with the declared type;
     * ``*_code`` / ``*_codes``: ONS form and a current English area (upper-cased on return);
+      ``area_codes`` may also name an Integrated Care Board, which must expand to its
+      upper-tier authorities;
     * ``indicator_keys``: catalogue keys or Fingertips ids;
     * ``sexes``: Persons/Male/Female; ``confidence``: 0.95 or 0.998;
     * ``period``: ``"latest"``, ``"all"`` or a label with data for the notebook's indicators
@@ -114,8 +116,17 @@ def validate_parameters(notebook: str | os.PathLike, parameters: Mapping[str, An
             values = [value] if isinstance(value, str) else list(value)
             if not values and name == "area_codes":
                 raise ParameterError(f"{name}: give at least one area code.")
-            out[name] = [lookup().require(v, f"{name}[{i}]") for i, v in enumerate(values)]
-            area_codes.extend(out[name])
+            checked = []
+            for i, v in enumerate(values):
+                if name == "area_codes" and lookup().is_icb(v):
+                    # An ICB stands for its upper-tier authorities (the message says why not).
+                    code = str(v).strip().upper()
+                    area_codes.extend(lookup().icb_constituents(code).constituents)
+                    checked.append(code)
+                else:
+                    checked.append(lookup().require(v, f"{name}[{i}]"))
+                    area_codes.append(checked[-1])
+            out[name] = checked
     keys = None
     if "indicator_keys" in parameters:
         values = parameters["indicator_keys"]
