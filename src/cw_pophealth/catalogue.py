@@ -163,6 +163,11 @@ EXTRA_INDICATORS: tuple[IndicatorSpec, ...] = (
 )
 
 
+#: Labelled second sources: a series shown beside a Fingertips indicator where that indicator is
+#: missing, never in its place (Fingertips id -> local id).
+SECOND_SOURCES: dict[int, int] = {92443: ONS_APS_SMOKING_ID}
+
+
 def is_local_indicator(indicator_id: object) -> bool:
     """True for a local (non-Fingertips) indicator id: every such id is below zero.
 

@@ -167,3 +167,14 @@ class TestRealNotebooks:
         assert "window_of_need/figures/window_of_need_latest.png" in index
         assert os.path.getsize(settings.reports_dir / "window_of_need" /
                                "window_of_need.html") > 10_000
+
+
+class TestReportInputs:
+    def test_a_changed_claims_file_changes_the_inputs_digest(self, data_settings, tmp_path):
+        claims = tmp_path / "claims"
+        claims.mkdir()
+        (claims / "doc.yaml").write_text("claims: []\n", encoding="utf-8")
+        settings = data_settings.with_(claims_dir=claims)
+        before = runner.run.report_inputs_sha256(settings)
+        (claims / "doc.yaml").write_text("claims: []\ndocument: changed\n", encoding="utf-8")
+        assert runner.run.report_inputs_sha256(settings) != before

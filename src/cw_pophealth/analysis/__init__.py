@@ -14,6 +14,8 @@
     Which rows are of an earlier release; the LE/HLE same-release pairing rule.
 :mod:`~cw_pophealth.analysis.coverage`
     What the data hold for each area and indicator, and what a live pull would add.
+:mod:`~cw_pophealth.analysis.claims`
+    A document's numeric claims checked against the data, one verdict each.
 :mod:`~cw_pophealth.analysis.present`
     The same tables as readers see them (1 dp, missing values spelled out).
 
@@ -26,6 +28,7 @@ rounds or fills values.
 from __future__ import annotations
 
 from cw_pophealth.analysis.benchmark import benchmark_table
+from cw_pophealth.analysis.claims import check_claims, load_claims, present_claims
 from cw_pophealth.analysis.coverage import coverage_table
 from cw_pophealth.analysis.present import (
     benchmark_summary,
@@ -54,10 +57,13 @@ __all__ = [
     "area_selection",
     "benchmark_summary",
     "benchmark_table",
+    "check_claims",
     "coverage_table",
     "latest_period",
+    "load_claims",
     "present_area_profile",
     "present_benchmark",
+    "present_claims",
     "present_coverage",
     "present_local_estimates",
     "present_window_of_need",

@@ -44,7 +44,7 @@ from typing import Any
 
 from cw_pophealth.config import Settings, get_settings
 from cw_pophealth.errors import ParameterError
-from cw_pophealth.fingerprint import file_sha256, package_source_sha256
+from cw_pophealth.fingerprint import digest_of, file_sha256, package_source_sha256
 from cw_pophealth.runner.config import load_report_config
 from cw_pophealth.runner.execute import EXECUTORS, execute_all, kernel_environment
 from cw_pophealth.runner.index import write_index
@@ -65,7 +65,16 @@ from cw_pophealth.runner.state import (
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["run_reports"]
+__all__ = ["report_inputs_sha256", "run_reports"]
+
+
+def report_inputs_sha256(settings: Settings) -> str:
+    """One SHA-256 of every file the reports read: the three processed tables and the claims
+    files, so that a changed claims file re-runs the claims report."""
+    files = [settings.indicators_table, settings.burden_table, settings.local_estimates_table]
+    if settings.claims_dir is not None and settings.claims_dir.is_dir():
+        files += sorted(settings.claims_dir.glob("*.yaml"))
+    return digest_of({str(p.name): file_sha256(p) for p in files if p.is_file()})
 
 
 def run_reports(config_path: str | os.PathLike | None = None, *,
@@ -141,7 +150,7 @@ def run_reports(config_path: str | os.PathLike | None = None, *,
     runs = checked
     reports_dir = settings.reports_dir
     reports_dir.mkdir(parents=True, exist_ok=True)
-    input_sha = file_sha256(settings.indicators_table)
+    input_sha = report_inputs_sha256(settings)
     source_sha = package_source_sha256()
     stamps = {r.name: run_stamp(r, input_sha256=input_sha, source_sha256=source_sha)
               for r in runs}
