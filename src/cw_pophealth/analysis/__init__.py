@@ -16,6 +16,8 @@
     What the data hold for each area and indicator, and what a live pull would add.
 :mod:`~cw_pophealth.analysis.claims`
     A document's numeric claims checked against the data, one verdict each.
+:mod:`~cw_pophealth.analysis.burden`
+    Deaths (or DALYs) attributable to risks, GBD 2017, by area.
 :mod:`~cw_pophealth.analysis.present`
     The same tables as readers see them (1 dp, missing values spelled out).
 
@@ -28,6 +30,12 @@ rounds or fills values.
 from __future__ import annotations
 
 from cw_pophealth.analysis.benchmark import benchmark_table
+from cw_pophealth.analysis.burden import (
+    BEHAVIOURAL_RISKS,
+    burden_table,
+    present_burden,
+    risk_ranking,
+)
 from cw_pophealth.analysis.claims import check_claims, load_claims, present_claims
 from cw_pophealth.analysis.coverage import coverage_table
 from cw_pophealth.analysis.present import (
@@ -51,23 +59,27 @@ from cw_pophealth.analysis.trends import recent_trends, trend_table
 from cw_pophealth.analysis.window_of_need import window_of_need
 
 __all__ = [
+    "BEHAVIOURAL_RISKS",
     "PEER_AREA_TYPES",
     "STATUS_OK",
     "area_profile_table",
     "area_selection",
     "benchmark_summary",
     "benchmark_table",
+    "burden_table",
     "check_claims",
     "coverage_table",
     "latest_period",
     "load_claims",
     "present_area_profile",
     "present_benchmark",
+    "present_burden",
     "present_claims",
     "present_coverage",
     "present_local_estimates",
     "present_window_of_need",
     "recent_trends",
+    "risk_ranking",
     "select",
     "selection_note",
     "trend_table",

@@ -9,7 +9,7 @@ significance: colours come from the ``comparison`` column the tables computed wi
 :mod:`~cw_pophealth.plots.style`
     Palettes, legends, titles, footers and figure metadata shared by every chart.
 :mod:`~cw_pophealth.plots.window_of_need`, :mod:`~cw_pophealth.plots.compare`,
-:mod:`~cw_pophealth.plots.spine`
+:mod:`~cw_pophealth.plots.spine`, :mod:`~cw_pophealth.plots.burden`
     The charts.
 
 Colours
@@ -35,6 +35,7 @@ colour-blind safe (red/green), for matching the Fingertips website.
 
 from __future__ import annotations
 
+from cw_pophealth.plots.burden import BURDEN_NOTE, burden_bars, burden_figure
 from cw_pophealth.plots.compare import (
     benchmark_bars,
     benchmark_figure,
@@ -68,6 +69,7 @@ from cw_pophealth.plots.window_of_need import (
 
 __all__ = [
     "AREA_LINE_COLOURS",
+    "BURDEN_NOTE",
     "BENCHMARK_COLOUR",
     "COMPARISON_LABELS",
     "COMPARISON_RULE",
@@ -78,6 +80,8 @@ __all__ = [
     "add_footer",
     "benchmark_bars",
     "benchmark_figure",
+    "burden_bars",
+    "burden_figure",
     "comparison_colours",
     "comparison_legend_handles",
     "figure_metadata",
