@@ -35,3 +35,12 @@ class TestSpineChart:
         colours = plots.comparison_colours()
         expected = {colours[c] for c in profile.dropna(subset=["value"])["comparison"]}
         assert faces == expected and len(expected) > 1
+
+    def test_values_of_an_earlier_release_are_squares_named_in_the_legend(self, profile):
+        ax = plots.spine_chart(profile)
+        squares = sum(1 for coll in ax.collections
+                      if coll.get_paths() and len(coll.get_paths()[0].vertices) == 5)
+        labels = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert squares == int(profile["earlier_release"].sum()) > 0 and any(
+            t.startswith("Square: an earlier release (Fingertips as of January 2020")
+            for t in labels)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from cw_pophealth.analysis.releases import short_release
 from cw_pophealth.plots.style import (
     BENCHMARK_COLOUR,
     benchmark_name,
@@ -56,7 +59,7 @@ def spine_chart(profile: pd.DataFrame, *, ax: Axes | None = None, palette=None,
     fig, ax = new_axes(ax, (13, 0.52 * max(n, 3) + 2.6))
     y = np.arange(n)[::-1].astype(float)
     # Table columns to the left of the spine (data coordinates: the spine spans -1..1).
-    columns = [(-5.3, "Indicator", "left"), (-2.7, "Period", "left"), (-2.05, "Unit", "left"),
+    columns = [(-5.3, "Indicator", "left"), (-2.95, "Period", "left"), (-2.4, "Unit", "left"),
                (-1.55, "Area", "right"), (-1.15, "England", "right")]
     x_left = -5.35
     ax.set_xlim(x_left, 1.12)
@@ -71,9 +74,9 @@ def spine_chart(profile: pd.DataFrame, *, ax: Axes | None = None, palette=None,
         label = str(row.indicator_name) + ("" if str(row.sex) in ("Persons", "<NA>", "nan")
                                            else f" ({row.sex})")
         ax.text(-5.3, yi, f"{label} [{row.indicator_id}]", ha="left", va="center", fontsize=8.5)
-        ax.text(-2.7, yi, "—" if pd.isna(row.period) else str(row.period), ha="left",
+        ax.text(-2.95, yi, "—" if pd.isna(row.period) else str(row.period), ha="left",
                 va="center", fontsize=8.5)
-        ax.text(-2.05, yi, str(row.unit), ha="left", va="center", fontsize=8.5)
+        ax.text(-2.4, yi, str(row.unit), ha="left", va="center", fontsize=8.5)
         ax.text(-1.55, yi, "—" if pd.isna(row.value) else f"{row.value:.1f}", ha="right",
                 va="center", fontsize=8.5, fontweight="bold")
         ax.text(-1.15, yi, "—" if pd.isna(row.benchmark_value) else
@@ -86,13 +89,17 @@ def spine_chart(profile: pd.DataFrame, *, ax: Axes | None = None, palette=None,
                     color="#8C8C8C", zorder=3)
         if pd.isna(row.value) or pd.isna(row.half_range):
             reason = str(row.status) if pd.isna(row.value) else "No range: too few areas"
-            ax.text(0.0, yi, reason, ha="center", va="center", fontsize=8, style="italic",
+            ax.text(0.0, yi, textwrap.fill(reason, 70), ha="center", va="center", fontsize=7.5,
+                    style="italic",
                     color="#333333", zorder=6,
                     bbox={"facecolor": "white", "edgecolor": "#BBBBBB", "pad": 2.5,
                           "alpha": 0.95})
             continue
+        flag = getattr(row, "earlier_release", False)
+        old = bool(flag) if pd.notna(flag) else False
         ax.scatter([row.spine_area], [yi], s=90, zorder=5, edgecolors="#1A1A1A",
-                   linewidths=0.8, c=[colour_for(row.comparison, colours)])
+                   linewidths=0.8, c=[colour_for(row.comparison, colours)],
+                   marker="s" if old else "o")
     ax.axvline(0.0, color=BENCHMARK_COLOUR, linewidth=1.4, zorder=4)
     ax.set_yticks([])
     ax.set_xticks([])
@@ -108,12 +115,18 @@ def spine_chart(profile: pd.DataFrame, *, ax: Axes | None = None, palette=None,
         Patch(color="#8C8C8C", label="25th to 75th percentile"),
         Line2D([], [], color=BENCHMARK_COLOUR, label=f"{bname} value"),
     ]
+    if "earlier_release" in data.columns and data["earlier_release"].fillna(False).any():
+        olds = data.loc[data["earlier_release"].fillna(False).astype(bool), "release"]
+        handles.append(Line2D([], [], linestyle="none", marker="s", markerfacecolor="white",
+                              markeredgecolor="#1A1A1A", label="Square: an earlier release ("
+                              + "; ".join(dict.fromkeys(map(short_release, olds))) + ")"))
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=4,
               fontsize=8, frameon=False, title=f"Compared with {bname} (95% CI overlap; "
               "published Fingertips label where the data have no CI)", title_fontsize=8)
     period = "; ".join(dict.fromkeys(
         f"{r.indicator_id}: {r.period}" for r in data.itertuples(index=False)
         if pd.notna(r.period))) or "no data"
+
     finish(fig, ax, title=title or f"Area profile: {area} ({code}) compared with {bname}",
             source=source_note(data), period=period,
             note="Spine scaled so the area furthest from England reaches the edge; values in "
