@@ -8,10 +8,12 @@ and nothing is saved.
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -20,9 +22,12 @@ from cw_pophealth.plots import figure_metadata, figure_title
 from cw_pophealth.runner.parameters import validate_parameters
 from cw_pophealth.runner.state import OUTPUTS_FILE
 
+if TYPE_CHECKING:
+    from IPython.display import Markdown
+
 logger = logging.getLogger(__name__)
 
-__all__ = ["display_table", "save_figure", "save_table", "validate_parameters"]
+__all__ = ["display_table", "markdown", "save_figure", "save_table", "validate_parameters"]
 
 
 def _target_dir(output_dir: str | os.PathLike | None, sub: str, name: str) -> Path | None:
@@ -136,6 +141,23 @@ def save_table(df: pd.DataFrame, path: str | os.PathLike, *,
     return target
 
 
+def markdown(template: str, /, **values: object) -> Markdown:
+    """Markdown for a notebook, with ``values`` from the data escaped before they are filled in.
+
+    Names from the data (areas, indicators, notes) go into ``{name}`` fields of ``template``
+    HTML-escaped, so that a name such as ``<script>`` is shown as text, never run, in the
+    executed notebook and its HTML. The template itself is trusted (it is the notebook's text).
+
+    Examples
+    --------
+    >>> markdown("## {area} ({code})", area="<b>Coventry</b>", code="E08000026").data
+    '## &lt;b&gt;Coventry&lt;/b&gt; (E08000026)'
+    """
+    from IPython.display import Markdown
+
+    return Markdown(template.format(**{k: html.escape(str(v)) for k, v in values.items()}))
+
+
 def display_table(df: pd.DataFrame, *, caption: str | None = None) -> None:
     """Display every row of a table in a notebook (no index, optional caption).
 
@@ -147,9 +169,12 @@ def display_table(df: pd.DataFrame, *, caption: str | None = None) -> None:
     except ImportError:  # pragma: no cover - IPython ships with ipykernel
         logger.info("%s\n%s", caption or "", df.to_string(index=False))
         return
-    styler = df.style.hide(axis="index").format(na_rep="—", precision=1)
+    # Cells, headers and the caption hold names from the data (areas, indicators, notes):
+    # escape them, so that a name such as "<script>" is shown, never run.
+    styler = df.style.hide(axis="index").format(na_rep="—", precision=1, escape="html")
+    styler = styler.format_index(escape="html", axis=1)
     if caption:
-        styler = styler.set_caption(caption)
+        styler = styler.set_caption(html.escape(caption))
     with pd.option_context("styler.render.max_rows", None,
                            "styler.render.max_elements", max(262144, df.size + 1)):
         display(styler)

@@ -10,12 +10,18 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import socket
+import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
+from cw_pophealth import atomic
 from cw_pophealth.config import Settings
 from cw_pophealth.errors import ConfigError
 from cw_pophealth.runner.parameters import OUTPUT_DIR_PARAMETER
@@ -42,6 +48,54 @@ def _environment(overrides: Mapping[str, str]) -> Iterator[None]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def path_labels(settings: Settings) -> dict[str, str]:
+    """What each absolute folder of this machine is called in published reports.
+
+    Executed notebooks and their HTML carry paths (papermill records the notebook's input and
+    output paths and the ``output_dir`` parameter; warnings name files). A report published from
+    one machine must not show that machine's folders, so each is replaced by a label: the
+    report folder's own staging path by ``.``, and the others by the setting that chooses them.
+    """
+    labels = {
+        str(settings.data_dir): "$CW_POPHEALTH_DATA",
+        str(settings.reports_dir): "$CW_POPHEALTH_REPORTS",
+        str(settings.notebooks_dir): "notebooks",
+        str(settings.project_root): "<project>",
+        sys.prefix: "<python environment>",
+        str(Path.home()): "~",
+    }
+    if settings.extracts_dir is not None:
+        labels[str(settings.extracts_dir)] = "$CW_POPHEALTH_EXTRACTS"
+    return {path: label for path, label in labels.items() if len(path) > 1}
+
+
+def redact_paths(text: str, labels: Mapping[str, str]) -> str:
+    """``text`` with every absolute folder in ``labels`` replaced by its label, longest first.
+
+    Examples
+    --------
+    >>> redact_paths("/home/ana/cw/data/processed/x.parquet",
+    ...              {"/home/ana/cw": "<project>", "/home/ana/cw/data": "$CW_POPHEALTH_DATA"})
+    '$CW_POPHEALTH_DATA/processed/x.parquet'
+    """
+    for path in sorted(labels, key=len, reverse=True):
+        text = text.replace(path, labels[path])
+    return text
+
+
+def _job_labels(job: Mapping[str, Any]) -> dict[str, str]:
+    """:func:`path_labels` for one job: also its staging folder (``.``, the report folder it
+    becomes) and its notebook's folder."""
+    return {**job.get("labels", {}), str(Path(job["notebook"]).parent): "notebooks",
+            str(job["staging"]): "."}
+
+
+def _redact_notebook(executed: Path, labels: Mapping[str, str]) -> None:
+    """Rewrite the executed notebook with no absolute path of this machine in it."""
+    text = executed.read_text(encoding="utf-8")
+    atomic.write_text(executed, redact_paths(text, labels))
 
 
 def kernel_environment(settings: Settings) -> dict[str, str]:
@@ -102,15 +156,36 @@ def execute(job: dict) -> dict:
                 cwd=str(staging), progress_bar=False, log_output=False,
                 execution_timeout=job.get("timeout"), start_timeout=120,
             )
+        _redact_notebook(executed, _job_labels(job))
         _to_html(executed, staging / f"{job['name']}.html", job["title"])
     except Exception as exc:  # noqa: BLE001 - reported to the caller, never swallowed
+        message = _failure_message(Path(job["notebook"]).name, exc)
         return {"ok": False, "seconds": time.perf_counter() - start,
-                "message": _failure_message(Path(job["notebook"]).name, exc)}
+                "message": redact_paths(message, _job_labels(job))}
     return {"ok": True, "seconds": time.perf_counter() - start, "message": ""}
 
 
+#: Seconds between a worker's checks that the runner that started it is still alive.
+PARENT_CHECK_INTERVAL = 0.5
+
+
 def _worker_init(level: int) -> None:
+    """Set up a worker process: logging, and a watchdog that ends it if the runner dies.
+
+    A worker busy running a notebook would otherwise live on after the runner is killed (kill
+    -9 runs no cleanup) until that notebook ends. When the watchdog sees the worker's parent
+    change, the worker exits at once; its kernel, started with ``JPY_PARENT_PID``, then sees
+    its own parent gone and exits too.
+    """
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_INTERVAL)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="cw-pophealth-parent-watchdog", daemon=True).start()
 
 
 
@@ -149,6 +224,42 @@ def execute_all(jobs_list: list[dict], *, jobs: int, executor: str,
             yield futures[future], result
 
 
+#: Seconds allowed to reach a Dask scheduler before the run stops.
+DASK_CONNECT_TIMEOUT = 5.0
+
+
+def dask_scheduler_address(address: str | None) -> str | None:
+    """The scheduler to use: ``address``, else ``CW_POPHEALTH_DASK_SCHEDULER``, else ``None``
+    (a LocalCluster)."""
+    return address or os.environ.get("CW_POPHEALTH_DASK_SCHEDULER") or None
+
+
+def check_dask_scheduler(address: str, timeout: float = DASK_CONNECT_TIMEOUT) -> None:
+    """Check that a Dask scheduler is listening at ``address`` (``tcp://host:port``).
+
+    A plain TCP connection, tried before any notebook is validated or run, so that a wrong
+    address fails in seconds with the address named, rather than after dask's 30 s timeout.
+
+    Raises
+    ------
+    cw_pophealth.errors.ConfigError
+        If the address is not ``tcp://host:port`` or nothing answers there within ``timeout``.
+    """
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme != "tcp" or not parts.hostname or parts.port is None:
+        raise ConfigError(f"Dask scheduler address {address!r} is not of the form "
+                          "tcp://host:port (e.g. tcp://scheduler:8786).")
+    try:
+        with socket.create_connection((parts.hostname, parts.port), timeout=timeout):
+            pass
+    except OSError as exc:
+        raise ConfigError(
+            f"No Dask scheduler answers at {address} ({exc.strerror or exc}) within "
+            f"{timeout:g} s. Start one with `dask scheduler` and `dask worker {address}`, fix "
+            "--dask-address / CW_POPHEALTH_DASK_SCHEDULER, or leave both unset for a local "
+            "cluster.") from exc
+
+
 def _execute_on_dask(jobs_list: list[dict], *, jobs: int,
                      address: str | None) -> Iterable[tuple[str, dict]]:
     """Submit each notebook job to a Dask cluster (LocalCluster unless an address is given)."""
@@ -158,7 +269,7 @@ def _execute_on_dask(jobs_list: list[dict], *, jobs: int,
     except ImportError as exc:
         raise ConfigError("executor='dask' needs dask.distributed: pip install "
                           "'cw-pophealth[dask]' (or use the default process executor).") from exc
-    address = address or os.environ.get("CW_POPHEALTH_DASK_SCHEDULER") or None
+    address = dask_scheduler_address(address)
     cluster = None
     if address is None:
         cluster = LocalCluster(n_workers=max(1, jobs), threads_per_worker=1,
@@ -166,7 +277,7 @@ def _execute_on_dask(jobs_list: list[dict], *, jobs: int,
     logger.info("Running %d notebook(s) on Dask cluster %s", len(jobs_list),
                 address or "LocalCluster")
     try:
-        with Client(address or cluster) as client:
+        with Client(address or cluster, timeout=f"{DASK_CONNECT_TIMEOUT}s") as client:
             futures = {
                 client.submit(execute, job, key=f"report-{job['name']}-{uuid.uuid4().hex[:6]}",
                               pure=False): job["name"]
