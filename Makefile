@@ -56,8 +56,14 @@ lint: $(STAMP) ## Lint the package, tests, benchmarks and notebooks (ruff) and t
 	$(PY) -m ruff check src tests benchmarks notebooks
 	$(PY) -m mypy
 
+LAB_STAMP := $(VENV)/.lab-stamp
+
+$(LAB_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,lab]'
+	@touch $(LAB_STAMP)
+
 .PHONY: lab
-lab: $(STAMP) ## Open JupyterLab on the notebooks
+lab: $(LAB_STAMP) ## Install JupyterLab (the [lab] extra) and open it on the notebooks
 	$(VENV)/bin/jupyter lab notebooks/
 
 .PHONY: clean
