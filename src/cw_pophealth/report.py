@@ -9,13 +9,16 @@ and nothing is saved.
 from __future__ import annotations
 
 import html
+import io
 import json
 import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.figure import Figure
 
 from cw_pophealth import __version__, atomic
 from cw_pophealth.plots import figure_metadata, figure_title
@@ -27,7 +30,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["display_table", "markdown", "save_figure", "save_table", "validate_parameters"]
+__all__ = ["PNG_DPI", "display_table", "markdown", "save_figure", "save_table", "show_figure",
+           "validate_parameters"]
 
 
 def _target_dir(output_dir: str | os.PathLike | None, sub: str, name: str) -> Path | None:
@@ -46,8 +50,14 @@ def _append_output(output_dir: Path, record: dict) -> None:
     atomic.write_json(path, records)
 
 
-def save_figure(fig, stem: str, *, output_dir: str | os.PathLike | None = None,
-                dpi: int = 150) -> list[Path]:
+#: Resolution of saved PNGs (dots per inch).
+PNG_DPI = 150
+#: CSS pixels per inch when a notebook shows a saved PNG (the browser's reference pixel).
+_CSS_DPI = 96
+
+
+def save_figure(fig: Figure, stem: str, *, output_dir: str | os.PathLike | None = None,
+                dpi: int = PNG_DPI) -> list[Path]:
     """Save a figure as PNG and SVG, with its title, source and data period embedded.
 
     Parameters
@@ -66,29 +76,70 @@ def save_figure(fig, stem: str, *, output_dir: str | os.PathLike | None = None,
     -------
     list of pathlib.Path
         The PNG and SVG written.
+
+    See Also
+    --------
+    show_figure : save and show in the notebook, rendering each format once.
     """
+    return _save(fig, stem, output_dir=output_dir, dpi=dpi)[1]
+
+
+def show_figure(fig: Figure, stem: str, *, output_dir: str | os.PathLike | None = None,
+                dpi: int = PNG_DPI) -> list[Path]:
+    """Save a figure as :func:`save_figure` does and show it in the notebook, closing it.
+
+    The PNG is rendered once and the same bytes are both written and shown, and the figure is
+    closed so that the notebook's inline backend does not render it again: each figure is
+    rendered once per format (PNG, SVG). Shown at its natural size (the PNG's pixels at
+    ``dpi``).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PNG and SVG written (``[]`` when ``output_dir`` is ``""``).
+    """
+    png, paths = _save(fig, stem, output_dir=output_dir, dpi=dpi)
+    plt.close(fig)
+    try:
+        from IPython.display import Image, display
+    except ImportError:  # pragma: no cover - IPython ships with ipykernel
+        return paths
+    width = int.from_bytes(png[16:20], "big")  # the PNG header's width, in pixels
+    display(Image(data=png, format="png", width=round(width * _CSS_DPI / dpi)))
+    return paths
+
+
+def _save(fig: Figure, stem: str, *, output_dir: str | os.PathLike | None,
+          dpi: int) -> tuple[bytes, list[Path]]:
+    """Render the PNG (always) and, when saving, write it and the SVG; record the outputs."""
+    meta = figure_metadata(fig)
+    title = meta.get("title") or figure_title(fig) or stem
+    description = f"Source: {meta.get('source', '')}. Data period: {meta.get('period', '')}."
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", facecolor="white",
+                metadata={"Title": title, "Description": description,
+                          "Software": f"cw_pophealth {__version__}"})
+    png_bytes = buffer.getvalue()
     folder = _target_dir(output_dir, "figures", stem)
     if folder is None:
         logger.info("output_dir is empty: figure %r not saved", stem)
-        return []
-    folder.mkdir(parents=True, exist_ok=True)
-    meta = figure_metadata(fig)
-    title = meta.get("title") or figure_title(fig) or stem
+        return png_bytes, []
     base = folder / Path(stem).name
-    description = f"Source: {meta.get('source', '')}. Data period: {meta.get('period', '')}."
     png, svg = base.with_suffix(".png"), base.with_suffix(".svg")
-    fig.savefig(png, dpi=dpi, bbox_inches="tight", facecolor="white",
-                metadata={"Title": title, "Description": description,
-                          "Software": f"cw_pophealth {__version__}"})
-    fig.savefig(svg, bbox_inches="tight", facecolor="white",
-                metadata={"Title": title, "Description": description, "Date": None})
+    atomic.write_bytes(png, png_bytes)
+    # A fixed salt makes the SVG's internal ids a function of its content, so the same figure
+    # gives the same bytes on every run (matplotlib draws them from uuid4 otherwise).
+    with plt.rc_context({"svg.hashsalt": "cw_pophealth"}):
+        atomic.write_via(svg, lambda tmp: fig.savefig(
+            tmp, format="svg", bbox_inches="tight", facecolor="white",
+            metadata={"Title": title, "Description": description, "Date": None}))
     logger.info("Saved figure %s (.png, .svg)", base)
     if output_dir is not None:
         root = Path(output_dir).expanduser().resolve()
         _append_output(root, {"kind": "figure", "title": title,
                               "period": meta.get("period"), "source": meta.get("source"),
                               "files": [str(p.relative_to(root)) for p in (png, svg)]})
-    return [png, svg]
+    return png_bytes, [png, svg]
 
 
 def _period_summary(df: pd.DataFrame) -> str | None:
