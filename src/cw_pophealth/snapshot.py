@@ -249,6 +249,28 @@ def build_snapshot(settings: Settings | None = None, *, write: bool = True) -> p
     return table
 
 
+#: The table last read by :func:`load_indicators`, and the file state it was read from.
+_LOADED: dict[str, tuple[tuple[int, int, int], pd.DataFrame]] = {}
+
+
+def _read_once(path: Path) -> pd.DataFrame:
+    """The validated table at ``path``, read again only when the file has changed.
+
+    A kernel that runs many reports in turn (a fan-out) loads the same table for each; it is
+    read and validated once, and the same frame is returned while the file's size, modification
+    time and inode are unchanged. Tables are read-only to the analysis functions.
+    """
+    stat = path.stat()
+    state = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    cached = _LOADED.get(str(path))
+    if cached is not None and cached[0] == state:
+        return cached[1]
+    table = schema.read_tidy(path)
+    _LOADED.clear()
+    _LOADED[str(path)] = (state, table)
+    return table
+
+
 #: ``made_by`` of a table written by :func:`build_snapshot` (see :func:`is_current`).
 BUILD_COMMAND = "cw-pophealth build"
 
@@ -304,7 +326,7 @@ def load_indicators(settings: Settings | None = None, *, rebuild: bool = False) 
     if rebuild or not path.is_file():
         return build_snapshot(settings)
     try:
-        return schema.read_tidy(path)
+        return _read_once(path)
     except DamagedTableError as exc:
         stamp = schema.read_table_stamp(path) or {}
         if stamp.get("made_by") != BUILD_COMMAND:
