@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cw_pophealth import catalogue, schema
+from cw_pophealth import catalogue, memo, schema
 from cw_pophealth.config import Settings, get_settings
 from cw_pophealth.errors import DamagedTableError, SchemaDriftError
 from cw_pophealth.fingerprint import code_fingerprint, digest_of, file_sha256
@@ -257,18 +257,21 @@ def _read_once(path: Path) -> pd.DataFrame:
     """The validated table at ``path``, read again only when the file has changed.
 
     A kernel that runs many reports in turn (a fan-out) loads the same table for each; it is
-    read and validated once, and the same frame is returned while the file's size, modification
-    time and inode are unchanged. Tables are read-only to the analysis functions.
+    read and validated once while the file's size, modification time and inode are unchanged.
+    Each call gets its own copy (shallow under copy-on-write, so it costs nothing), so an edit
+    in one notebook never reaches the next; unchanged copies share what the analysis derived
+    from the table (:mod:`cw_pophealth.memo`).
     """
     stat = path.stat()
     state = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
     cached = _LOADED.get(str(path))
-    if cached is not None and cached[0] == state:
-        return cached[1]
-    table = schema.read_tidy(path)
-    _LOADED.clear()
-    _LOADED[str(path)] = (state, table)
-    return table
+    if cached is None or cached[0] != state:
+        _LOADED.clear()
+        cached = _LOADED[str(path)] = (state, schema.read_tidy(path))
+    kept = cached[1]
+    if not memo.copy_on_write():  # pragma: no cover - pandas 2: a shallow copy shares data
+        return kept.copy(deep=True)
+    return memo.share(kept.copy(deep=False), kept)
 
 
 #: ``made_by`` of a table written by :func:`build_snapshot` (see :func:`is_current`).

@@ -17,12 +17,12 @@ from cw_pophealth.analysis.selection import (
     indicator_rows,
     is_explicit_period,
     latest_period,
-    memo,
     resolve_periods,
     select,
 )
 from cw_pophealth.catalogue import indicator_spec
 from cw_pophealth.errors import NoDataError
+from cw_pophealth.memo import memo
 from cw_pophealth.periods import LATEST
 
 logger = logging.getLogger(__name__)

@@ -9,8 +9,9 @@ import pandas as pd
 
 from cw_pophealth import catalogue
 from cw_pophealth.analysis.benchmark import one_benchmark_table
-from cw_pophealth.analysis.selection import as_area_frame, indicator_rows, memo
+from cw_pophealth.analysis.selection import as_area_frame, indicator_rows
 from cw_pophealth.catalogue import indicator_spec
+from cw_pophealth.memo import memo
 from cw_pophealth.periods import LATEST
 
 logger = logging.getLogger(__name__)

@@ -7,11 +7,8 @@ hold: figures say "not in data" rather than drop an area. Nothing here rounds or
 
 from __future__ import annotations
 
-import functools
 import logging
-import weakref
-from collections.abc import Callable, Hashable
-from typing import Any, TypeVar, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,13 +16,14 @@ import pandas as pd
 from cw_pophealth import catalogue
 from cw_pophealth.errors import NoDataError, ParameterError
 from cw_pophealth.geography import AreaLookup, get_geography
+from cw_pophealth.memo import memo
 from cw_pophealth.periods import ALL_PERIODS, LATEST, period_order
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["AREA_COLUMNS", "STATUS_OK", "area_selection", "as_area_frame", "as_codes",
            "confidence_columns", "indicator_rows", "is_explicit_period", "latest_period",
-           "memo", "resolve_periods", "select"]
+           "resolve_periods", "select"]
 
 #: ``status`` of a row whose value(s) are present.
 STATUS_OK = "OK"
@@ -119,37 +117,8 @@ def as_area_frame(areas: Any, table: pd.DataFrame) -> pd.DataFrame:
     return frame.loc[:, AREA_COLUMNS].reset_index(drop=True)
 
 
-def memo(table: pd.DataFrame, key: Hashable, compute: Callable[[], T]) -> T:
-    """``compute()``, computed once per table object and ``key`` (tables are read-only here).
-
-    The analysis functions are called many times on one table, e.g. once per area in a
-    fan-out run in one kernel; what they derive from the whole table (area names, each
-    indicator's rows, the peers of a spine chart) is kept with the table and reused. The cache
-    holds the table only weakly, and a table that is modified after being analysed must be
-    copied first (no function here modifies its input).
-    """
-    ident = id(table)
-    entry = _MEMO.get(ident)
-    if entry is None or entry[0]() is not table:
-        entry = (weakref.ref(table, functools.partial(_forget, ident)), {})
-        _MEMO[ident] = entry
-    values = entry[1]
-    if key not in values:
-        values[key] = compute()
-    return cast(T, values[key])
-
-
-_MEMO: dict[int, tuple[weakref.ReferenceType, dict[Hashable, Any]]] = {}
-T = TypeVar("T")
-
-
-def _forget(ident: int, _ref: weakref.ReferenceType) -> None:
-    """Drop a table's cache entry once the table is gone."""
-    _MEMO.pop(ident, None)
-
-
 def indicator_rows(table: pd.DataFrame, indicator_id: int) -> pd.DataFrame:
-    """The rows of one indicator (computed once per table; see :func:`memo`)."""
+    """The rows of one indicator (computed once per table; see :mod:`cw_pophealth.memo`)."""
     return memo(table, ("indicator", int(indicator_id)),
                 lambda: table.loc[table["indicator_id"] == int(indicator_id)])
 
