@@ -113,7 +113,7 @@ def _cmd_reports(args: argparse.Namespace) -> int:
     summary = run_reports(
         config, settings=settings, jobs=args.jobs, force=args.force, only=_csv_list(args.only),
         executor=args.executor, dask_address=args.dask_address,
-        wait=0.0 if args.no_wait else LOCK_WAIT,
+        wait=0.0 if args.no_wait else LOCK_WAIT, fresh_kernels=args.fresh_kernels,
     )
     logger.info("%s", summary)
     return 0
@@ -157,6 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_rep.add_argument("--dask-address", help="scheduler address of an existing Dask cluster "
                                               "(default: $CW_POPHEALTH_DASK_SCHEDULER, else a "
                                               "LocalCluster of --jobs workers)")
+    p_rep.add_argument("--fresh-kernels", action="store_true",
+                       help="start a new kernel for every notebook instead of reusing one per "
+                            "worker (slower; for comparison and debugging)")
     p_rep.set_defaults(func=_cmd_reports)
     return parser
 

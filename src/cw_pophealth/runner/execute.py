@@ -6,7 +6,6 @@ worker processes on this machine, or as tasks on a Dask cluster.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import multiprocessing
 import os
@@ -15,7 +14,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
@@ -24,30 +23,21 @@ from urllib.parse import urlsplit
 from cw_pophealth import atomic
 from cw_pophealth.config import Settings
 from cw_pophealth.errors import ConfigError
+from cw_pophealth.runner.kernels import (
+    KERNEL_NAME,
+    discard_warm_kernel,
+    kernel_env,
+    shutdown_warm_kernels,
+    warm_kernel,
+)
 from cw_pophealth.runner.parameters import OUTPUT_DIR_PARAMETER
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["EXECUTORS", "KERNEL_NAME", "execute", "execute_all", "kernel_environment"]
 
-KERNEL_NAME = "python3"
 EXECUTORS = ("process", "dask")
 _INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
-
-
-@contextlib.contextmanager
-def _environment(overrides: Mapping[str, str]) -> Iterator[None]:
-    """Temporarily set environment variables (the kernel inherits them)."""
-    old = {k: os.environ.get(k) for k in overrides}
-    os.environ.update(overrides)
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def path_labels(settings: Settings) -> dict[str, str]:
@@ -126,19 +116,33 @@ def _failure_message(notebook: str, exc: BaseException) -> str:
     return f"{notebook} failed: {type(exc).__name__}: {exc}"
 
 
+_exporters = threading.local()
+
+
 def _to_html(executed: Path, target: Path, title: str) -> None:
+    """Write the executed notebook as HTML with the code hidden (one exporter per thread:
+    building one reads its templates, which takes longer than the export)."""
     import nbformat
     from nbconvert import HTMLExporter
 
+    exporter = getattr(_exporters, "html", None)
+    if exporter is None:
+        exporter = _exporters.html = HTMLExporter(
+            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     nb = nbformat.read(executed, as_version=4)
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    target.write_text(body, encoding="utf-8")
+    atomic.write_text(target, body)
 
 
 def execute(job: dict) -> dict:
-    """Execute one run into its staging folder (runs in a worker process or in-process).
+    """Execute one run into its staging folder (in-process, in a worker process or thread, or
+    as a Dask task).
+
+    The notebook runs in this thread's warm kernel (:mod:`cw_pophealth.runner.kernels`), reset
+    to a new session working in the staging folder, unless ``job["fresh_kernel"]`` asks for a
+    kernel of its own. Nothing process-wide changes (no working folder, no environment
+    variable), so several threads may run jobs at once. A kernel whose notebook failed is
+    stopped, so the next run starts clean.
 
     Returns a plain dict so it crosses process boundaries: ``ok``, ``seconds``, ``message``.
     """
@@ -149,19 +153,26 @@ def execute(job: dict) -> dict:
     staging.mkdir(parents=True, exist_ok=True)
     executed = staging / f"{job['name']}.ipynb"
     params = {**job["parameters"], OUTPUT_DIR_PARAMETER: str(staging)}
+    env = kernel_env(job["env"])
+    ok = False
     try:
-        with _environment(job["env"]):
-            papermill.execute_notebook(
-                job["notebook"], str(executed), parameters=params, kernel_name=KERNEL_NAME,
-                cwd=str(staging), progress_bar=False, log_output=False,
-                execution_timeout=job.get("timeout"), start_timeout=120,
-            )
+        kernel = warm_kernel(env, str(staging))
+        papermill.execute_notebook(
+            job["notebook"], str(executed), parameters=params, kernel_name=KERNEL_NAME,
+            km=kernel.manager, progress_bar=False, log_output=False,
+            execution_timeout=job.get("timeout"), start_timeout=120,
+        )
+        kernel.manager.close_clients()
         _redact_notebook(executed, _job_labels(job))
         _to_html(executed, staging / f"{job['name']}.html", job["title"])
+        ok = True
     except Exception as exc:  # noqa: BLE001 - reported to the caller, never swallowed
         message = _failure_message(Path(job["notebook"]).name, exc)
         return {"ok": False, "seconds": time.perf_counter() - start,
                 "message": redact_paths(message, _job_labels(job))}
+    finally:
+        if not ok or job.get("fresh_kernel"):
+            discard_warm_kernel(env)
     return {"ok": True, "seconds": time.perf_counter() - start, "message": ""}
 
 
@@ -208,9 +219,12 @@ def execute_all(jobs_list: list[dict], *, jobs: int, executor: str,
         yield from _execute_on_dask(jobs_list, jobs=jobs, address=dask_address)
         return
     if jobs <= 1 or len(jobs_list) <= 1:
-        for job in jobs_list:
-            logger.info("Executing %s (%s)", job["name"], Path(job["notebook"]).name)
-            yield job["name"], execute(job)
+        try:
+            for job in jobs_list:
+                logger.info("Executing %s (%s)", job["name"], Path(job["notebook"]).name)
+                yield job["name"], execute(job)
+        finally:
+            shutdown_warm_kernels()
         return
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
@@ -260,6 +274,37 @@ def check_dask_scheduler(address: str, timeout: float = DASK_CONNECT_TIMEOUT) ->
             "cluster.") from exc
 
 
+def execute_returning_files(job: dict) -> dict:
+    """:func:`execute` in a folder of the worker's own, returning the report's files.
+
+    The Dask task: a worker may be on another machine, so it writes nothing into the
+    runner's reports folder. The result carries ``files``, ``{relative path: bytes}``, which
+    the runner writes into the staging folder (:func:`write_returned_files`). Paths in the
+    outputs are labelled as if the report had been made in the staging folder itself.
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="cw-pophealth-task-") as tmp:
+        local = {**job, "staging": str(Path(tmp) / Path(job["staging"]).name)}
+        result = execute(local)
+        root = Path(local["staging"])
+        result["files"] = ({str(p.relative_to(root)): p.read_bytes()
+                            for p in sorted(root.rglob("*")) if p.is_file()}
+                           if root.exists() else {})
+    return result
+
+
+def write_returned_files(staging: str | os.PathLike, files: Mapping[str, bytes]) -> None:
+    """Write a Dask task's returned files into the runner's staging folder."""
+    root = Path(staging)
+    for rel, data in files.items():
+        target = root / rel
+        if Path(rel).is_absolute() or ".." in Path(rel).parts:
+            raise ValueError(f"a worker returned a file outside its report folder: {rel!r}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic.write_bytes(target, data)
+
+
 def _execute_on_dask(jobs_list: list[dict], *, jobs: int,
                      address: str | None) -> Iterable[tuple[str, dict]]:
     """Submit each notebook job to a Dask cluster (LocalCluster unless an address is given)."""
@@ -277,18 +322,22 @@ def _execute_on_dask(jobs_list: list[dict], *, jobs: int,
     logger.info("Running %d notebook(s) on Dask cluster %s", len(jobs_list),
                 address or "LocalCluster")
     try:
+        by_name = {job["name"]: job for job in jobs_list}
         with Client(address or cluster, timeout=f"{DASK_CONNECT_TIMEOUT}s") as client:
             futures = {
-                client.submit(execute, job, key=f"report-{job['name']}-{uuid.uuid4().hex[:6]}",
-                              pure=False): job["name"]
+                client.submit(execute_returning_files, job, pure=False,
+                              key=f"report-{job['name']}-{uuid.uuid4().hex[:6]}"): job["name"]
                 for job in jobs_list
             }
             for future in dask_completed(list(futures)):
+                name = futures[future]
                 try:
                     result = future.result()
+                    write_returned_files(by_name[name]["staging"], result.pop("files"))
                 except Exception as exc:  # noqa: BLE001 - a lost worker is a failed run
                     result = _crashed(exc)
-                yield futures[future], result
+                future.release()
+                yield name, result
     finally:
         if cluster is not None:
             cluster.close()

@@ -83,7 +83,8 @@ def run_reports(config_path: str | os.PathLike | None = None, *,
                 settings: Settings | None = None, jobs: int = 2, force: bool = False,
                 only: Sequence[str] | None = None, raise_on_failure: bool = True,
                 timeout: int | None = 900, executor: str = "process",
-                dask_address: str | None = None, wait: float = LOCK_WAIT) -> ReportSummary:
+                dask_address: str | None = None, wait: float = LOCK_WAIT,
+                fresh_kernels: bool = False) -> ReportSummary:
     """Run every report in the config through papermill into ``reports/`` (see module doc).
 
     Parameters
@@ -93,7 +94,9 @@ def run_reports(config_path: str | os.PathLike | None = None, *,
     settings : Settings, optional
         Paths; the kernel gets the same data, extracts and reports folders.
     jobs : int, default 2
-        Notebooks executed at once (worker processes); ``1`` runs in this process.
+        Notebooks executed at once (worker processes); ``1`` runs in this process. Each
+        worker keeps one warm kernel and runs notebook after notebook in it, reset to a new
+        session each time (:mod:`cw_pophealth.runner.kernels`).
     force : bool, default False
         Re-run even when the stamp says nothing changed.
     only : sequence of str, optional
@@ -111,7 +114,11 @@ def run_reports(config_path: str | os.PathLike | None = None, *,
     dask_address : str, optional
         Scheduler address (``tcp://host:8786``) of an existing Dask cluster; default: the
         ``CW_POPHEALTH_DASK_SCHEDULER`` environment variable, else a ``LocalCluster`` of ``jobs``
-        single-threaded workers. Workers need this package installed and the same data paths.
+        single-threaded workers. Workers need this package installed and the same data paths;
+        they send each report's files back, so they need no shared reports folder.
+    fresh_kernels : bool, default False
+        Start a new kernel for every notebook (slower; the design before warm kernels, kept
+        for comparison in ``benchmarks/`` and for debugging a notebook that leaks state).
 
     Returns
     -------
@@ -161,7 +168,8 @@ def run_reports(config_path: str | os.PathLike | None = None, *,
     reports_dir = settings.reports_dir
     with reports_lock(reports_dir, wait=wait):
         ordered, index = _run_locked(runs, table, settings=settings, force=force, jobs=jobs,
-                                     timeout=timeout, executor=executor, scheduler=scheduler)
+                                     timeout=timeout, executor=executor, scheduler=scheduler,
+                                     fresh_kernels=fresh_kernels)
     summary = ReportSummary(ordered, index, time.perf_counter() - started)
     logger.info("Reports: %d executed, %d skipped, %d failed; index %s", len(summary.executed),
                 len(summary.skipped), len(summary.failed), index)
@@ -173,8 +181,8 @@ def run_reports(config_path: str | os.PathLike | None = None, *,
 
 
 def _run_locked(runs: list[ReportRun], table: pd.DataFrame, *, settings: Settings, force: bool,
-                jobs: int, timeout: int | None, executor: str, scheduler: str | None
-                ) -> tuple[list[RunOutcome], Path]:
+                jobs: int, timeout: int | None, executor: str, scheduler: str | None,
+                fresh_kernels: bool = False) -> tuple[list[RunOutcome], Path]:
     """The part of :func:`run_reports` that writes ``reports/``, run under its lock.
 
     Stages what is left in ``.staging`` by a run that was killed are removed first: while this
@@ -202,6 +210,7 @@ def _run_locked(runs: list[ReportRun], table: pd.DataFrame, *, settings: Setting
         run.name: {
             "name": run.name, "notebook": str(run.notebook), "parameters": run.parameters,
             "title": run.title, "env": env, "timeout": timeout, "labels": labels,
+            "fresh_kernel": fresh_kernels,
             "staging": str(staging_root / f"{run.name}-{uuid.uuid4().hex[:8]}"),
         } for run in todo
     }
