@@ -225,6 +225,17 @@ class TestDeprivationRows:
         assert out["ci_source"].str.startswith("computed here (Byar's").all()
         assert (out["multiplier"] == 1e5).all()
 
+    def test_missing_percentage_limits_are_computed_from_counts_with_wilson(self):
+        counts = ([300, 280, 260, 240, 220, 200, 180, 160, 140, 120], [1000] * 10)
+        values = [100 * x / n for x, n in zip(*counts, strict=True)]
+        rows = decile_rows(values=values, ci=False, counts=counts, indicator=92443,
+                           sex="Persons", period="2019")
+        out = analysis.deprivation_rows(tidy(rows), [COV])
+        lo, hi = stats.wilson_ci(np.array(counts[0], float), np.array(counts[1], float), 0.95)
+        np.testing.assert_allclose(out["lower"], lo, rtol=1e-12)
+        np.testing.assert_allclose(out["upper"], hi, rtol=1e-12)
+        assert out["ci_source"].str.startswith("computed here (Wilson").all()
+
 
 class TestDeprivationSII:
     def test_equals_the_stats_function_with_published_denominators(self):
