@@ -126,6 +126,7 @@ state = {
     "pid": os.getpid(),
     "cwd": os.getcwd(),
     "marker": os.environ.get("CW_TEST_MARKER"),
+    "data": os.environ.get("CW_POPHEALTH_DATA"),
     "leftover": "left_by_last_notebook" in dir(),
     "open_figures": len(plt.get_fignums()),
     "filters": len(warnings.filters),

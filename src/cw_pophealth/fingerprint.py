@@ -52,11 +52,12 @@ def digest_of(description: Mapping[str, Any]) -> str:
     return sha256_bytes(text.encode("utf-8"))
 
 
-@functools.cache
 def package_source_sha256() -> str:
     """SHA-256 over this package's ``.py`` files (relative names and contents).
 
-    Computed once per process: the installed code does not change under a running process.
+    Read afresh at each call (2 ms): in an editable install the source can change under a
+    running session, and a warm kernel started before the change must not run the next report
+    (:mod:`cw_pophealth.runner.kernels`). :func:`code_fingerprint` keeps the first value.
     """
     root = Path(__file__).resolve().parent
     digest = hashlib.sha256()

@@ -102,3 +102,30 @@ class TestRunningNotebooksInThreads:
             assert state["marker"] == j["name"]
             assert Path(state["cwd"]) == Path(j["staging"])
         assert os.getcwd() == cwd and dict(os.environ) == environ
+
+
+class TestWhenAKernelIsReplaced:
+    def test_settings_variables_change_without_a_new_kernel(self, tmp_path, probe):
+        first, second = job(tmp_path, "a", probe), job(tmp_path, "b", probe)
+        first["env"] = {"CW_POPHEALTH_DATA": "/first", "CW_TEST_MARKER": "same"}
+        second["env"] = {"CW_TEST_MARKER": "same"}
+        first["parameters"] = second["parameters"] = {}
+        ex.execute(first)
+        ex.execute(second)
+        assert probe_state(first)["pid"] == probe_state(second)["pid"]
+        assert probe_state(first)["data"] == "/first"
+        assert probe_state(second)["data"] is None  # unset again, as in a new kernel
+
+    def test_another_environment_starts_a_new_kernel(self, tmp_path, probe):
+        first, second = job(tmp_path, "a", probe), job(tmp_path, "b", probe)
+        ex.execute(first)
+        ex.execute(second)  # CW_TEST_MARKER differs: an import-time setting, as far as we know
+        assert probe_state(first)["pid"] != probe_state(second)["pid"]
+
+    def test_changed_package_code_starts_a_new_kernel(self, tmp_path, probe):
+        first, second = job(tmp_path, "a", probe), job(tmp_path, "b", probe)
+        first["env"] = second["env"] = {"CW_TEST_MARKER": "same"}
+        first["code"], second["code"] = "source-v1", "source-v2"
+        ex.execute(first)
+        ex.execute(second)
+        assert probe_state(first)["pid"] != probe_state(second)["pid"]

@@ -27,7 +27,6 @@ from cw_pophealth.runner.kernels import (
     KERNEL_NAME,
     discard_warm_kernel,
     kernel_env,
-    shutdown_warm_kernels,
     warm_kernel,
 )
 from cw_pophealth.runner.parameters import OUTPUT_DIR_PARAMETER
@@ -156,10 +155,13 @@ def execute(job: dict) -> dict:
     env = kernel_env(job["env"])
     ok = False
     try:
-        kernel = warm_kernel(env, str(staging))
+        kernel = warm_kernel(env, str(staging), code=job.get("code", ""))
         papermill.execute_notebook(
             job["notebook"], str(executed), parameters=params, kernel_name=KERNEL_NAME,
             km=kernel.manager, progress_bar=False, log_output=False,
+            # Saved once at the end (and with the failing cell when one fails), not twice per
+            # cell: the partial notebook of a run that is killed is thrown away anyway.
+            request_save_on_cell_execute=False,
             execution_timeout=job.get("timeout"), start_timeout=120,
         )
         kernel.manager.close_clients()
@@ -172,7 +174,7 @@ def execute(job: dict) -> dict:
                 "message": redact_paths(message, _job_labels(job))}
     finally:
         if not ok or job.get("fresh_kernel"):
-            discard_warm_kernel(env)
+            discard_warm_kernel()
     return {"ok": True, "seconds": time.perf_counter() - start, "message": ""}
 
 
@@ -219,12 +221,11 @@ def execute_all(jobs_list: list[dict], *, jobs: int, executor: str,
         yield from _execute_on_dask(jobs_list, jobs=jobs, address=dask_address)
         return
     if jobs <= 1 or len(jobs_list) <= 1:
-        try:
-            for job in jobs_list:
-                logger.info("Executing %s (%s)", job["name"], Path(job["notebook"]).name)
-                yield job["name"], execute(job)
-        finally:
-            shutdown_warm_kernels()
+        # In this process: the kernel stays warm for the next run (stopped at exit, or by
+        # runner.kernels.shutdown_warm_kernels()).
+        for job in jobs_list:
+            logger.info("Executing %s (%s)", job["name"], Path(job["notebook"]).name)
+            yield job["name"], execute(job)
         return
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,

@@ -210,7 +210,7 @@ def _run_locked(runs: list[ReportRun], table: pd.DataFrame, *, settings: Setting
         run.name: {
             "name": run.name, "notebook": str(run.notebook), "parameters": run.parameters,
             "title": run.title, "env": env, "timeout": timeout, "labels": labels,
-            "fresh_kernel": fresh_kernels,
+            "fresh_kernel": fresh_kernels, "code": source_sha,
             "staging": str(staging_root / f"{run.name}-{uuid.uuid4().hex[:8]}"),
         } for run in todo
     }
