@@ -160,6 +160,15 @@ EXTRA_INDICATORS: tuple[IndicatorSpec, ...] = (
         "ons_els/cigarette-smokers_annual_2025-10-06.csv: Polarity -1 (lower is better) on all "
         "5,100 rows",
     ),
+    IndicatorSpec(
+        "sii_life_expectancy", LE_INEQUALITY_SII_ID,
+        "Slope index of inequality in life expectancy at birth",
+        "SII in life expectancy", "years", "life expectancy", POLARITY_LOW_IS_GOOD,
+        "A smaller gap between the most and least deprived is less inequality, the aim of both "
+        "founding documents; psychty_la_ph_walkthrough/ut_data_meta_extract.json classes 92901 "
+        "'Lower is better'. Fingertips' own polarity for 92901 is in no offline extract",
+        ("Male", "Female"),
+    ),
 )
 
 

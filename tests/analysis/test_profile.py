@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
-from cw_pophealth import analysis, catalogue
+from cw_pophealth import analysis, catalogue, schema
 from helpers import COV, ENG, WARKS, WM, tidy
 
 
@@ -27,6 +28,16 @@ class TestAreaProfileTable:
     def test_quantiles_are_r_type_7_over_peers_of_the_same_tier(self, row):
         assert (row["minimum"], row["q25"], row["q75"], row["maximum"], row["n_areas"]) == (
             10.0, 20.0, 40.0, 50.0, 5)
+
+    def test_an_earlier_release_of_a_peer_is_not_counted_again(self, table):
+        # SYNTHETIC: E06000001's value in an earlier release of the same period, superseded.
+        older = tidy([{"indicator_id": 93881, "period": "2022/23", "area_code": "E06000001",
+                       "value": 90.0, "release": "synthetic earlier release",
+                       "release_date": pd.Timestamp("2025-01-01"), "current": False,
+                       "superseded_by": "synthetic test release"}])
+        both = schema.validate_tidy(pd.concat([table, older], ignore_index=True))
+        row = analysis.area_profile_table(both, COV, indicators=["obesity"]).iloc[0]
+        assert (row["n_areas"], row["maximum"]) == (5, 50.0)
 
     def test_low_is_good_puts_the_lowest_value_at_best(self, row):
         assert (row["best"], row["worst"]) == (10.0, 50.0)

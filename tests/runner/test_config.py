@@ -19,7 +19,8 @@ class TestLoadReportConfig:
         assert {r.notebook.name for r in runs} == {"window_of_need.ipynb", "risk_factors.ipynb",
                                                    "area_profile.ipynb",
                                                    "framework_claims.ipynb",
-                                                   "behavioural_risk_burden.ipynb"}
+                                                   "behavioural_risk_burden.ipynb",
+                                                   "inequalities.ipynb"}
 
     def test_fan_out_makes_one_run_per_value(self, project, data_settings):
         path = project([{"name": "tiny", "notebook": "tiny.ipynb",

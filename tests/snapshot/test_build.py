@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -122,6 +127,125 @@ class TestBuildSnapshot:
         sizes = (len(schema.read_tidy(settings.indicators_table)),
                  len(snapshot.load_burden(settings)), len(snapshot.load_local_estimates(settings)))
         assert sizes[0] > 40_000 and sizes[1:] == (4032, 666)
+
+
+#: A file of each extract folder that the releases work added to the build (beside
+#: trafford_themes/ and ons_els/), each read by build_snapshot.
+NEW_EXTRACT_FILES = (
+    "psychty_la_ph_walkthrough/ut_data_neighbours.json",
+    "psychty_la_ph_walkthrough/lt_data_meta_extract.json",
+    "psychty_la_ph_walkthrough/Comp_data_ut.json",
+    "trafford_dashboard/healthy_life_expectancy_at_birth.csv",
+    "trafford_dashboard/smoking_adults.csv",  # a name-to-code reference only
+    "trafford_dashboard_alcohol/alcohol_related_admissions.csv",
+    "psychty_local_health/ltla_raw.csv",
+    "psychty_gbd2017/level_2_risk_all_cause_NN_2017.json",
+    "fphd_pholio_reference/area.csv",
+    "ons_els/cigarette-smokers_annual_2025-10-06.csv",
+    "ons_els/cigarette-smokers_annual_2025-10-06.json",
+)
+
+#: Run in a new process: build the snapshot and print every file under the extracts folder it
+#: opened (an audit hook sees every open, whichever reader makes it).
+TRACE_BUILD = """
+import json, os, sys
+from pathlib import Path
+from cw_pophealth import snapshot
+from cw_pophealth.config import get_settings
+settings = get_settings(data_dir=Path(sys.argv[1]))
+root = settings.require_extracts_dir().resolve()
+opened = set()
+def hook(event, args):
+    if event == "open" and isinstance(args[0], (str, bytes, os.PathLike)):
+        path = Path(os.fsdecode(args[0])).resolve()
+        if path.is_relative_to(root):
+            opened.add(path.relative_to(root).as_posix())
+sys.addaudithook(hook)
+snapshot.build_snapshot(settings)
+print(json.dumps(sorted(opened)))
+"""
+
+
+def copy_extracts(extracts_dir: Path, to: Path) -> Path:
+    shutil.copytree(extracts_dir, to)
+    return to
+
+
+class TestInputFiles:
+    def test_every_file_the_build_reads_is_an_input(self, extracts_dir, tmp_path):
+        done = subprocess.run([sys.executable, "-c", TRACE_BUILD, str(tmp_path)],
+                              capture_output=True, text=True, timeout=300, check=True)
+        opened = set(json.loads(done.stdout.splitlines()[-1]))
+        listed = {p.relative_to(extracts_dir).as_posix()
+                  for p in snapshot.input_files(extracts_dir)}
+        assert opened and opened <= listed, sorted(opened - listed)
+
+    @pytest.mark.parametrize("ref", NEW_EXTRACT_FILES)
+    def test_the_new_extract_files_are_inputs(self, extracts_dir, ref):
+        assert extracts_dir / ref in snapshot.input_files(extracts_dir)
+
+
+@pytest.fixture(scope="module")
+def copied(extracts_dir, tmp_path_factory):
+    """Settings with a copy of the extracts folder (to edit) and a snapshot built from it."""
+    root = copy_extracts(extracts_dir, tmp_path_factory.mktemp("copy") / "extracts")
+    settings = get_settings(extracts_dir=root, data_dir=tmp_path_factory.mktemp("data"))
+    snapshot.build_snapshot(settings)
+    return settings
+
+
+class TestIsCurrent:
+    def test_a_fresh_build_is_current(self, copied):
+        assert snapshot.is_current(copied)
+
+    @pytest.mark.parametrize("ref", NEW_EXTRACT_FILES)
+    def test_a_change_to_a_new_extract_file_makes_the_snapshot_stale(self, copied, ref):
+        path = copied.require_extracts_dir() / ref
+        original = path.read_bytes()
+        try:
+            path.write_bytes(original + b"\n")
+            assert not snapshot.is_current(copied)
+        finally:
+            path.write_bytes(original)
+        assert snapshot.is_current(copied)  # by content: the same bytes are current again
+
+    def test_a_change_to_a_current_era_extract_makes_the_snapshot_stale(self, copied):
+        path = copied.require_extracts_dir() / "trafford_themes/life_expectancy.csv"
+        original = path.read_bytes()
+        try:
+            path.write_bytes(original + b"\n")
+            assert not snapshot.is_current(copied)
+        finally:
+            path.write_bytes(original)
+
+    @pytest.mark.parametrize("table", ["burden_table", "local_estimates_table"])
+    def test_a_missing_or_edited_side_table_makes_the_snapshot_stale(self, extracts_dir,
+                                                                     tmp_path, table):
+        settings = get_settings(data_dir=tmp_path)
+        snapshot.build_snapshot(settings)
+        path = getattr(settings, table)
+        path.write_bytes(path.read_bytes() + b"x")
+        assert not snapshot.is_current(settings)
+        path.unlink()
+        assert not snapshot.is_current(settings)
+
+    def test_build_if_stale_rebuilds_after_a_new_extract_changes(self, extracts_dir, tmp_path):
+        root = copy_extracts(extracts_dir, tmp_path / "extracts")
+        env = {**os.environ, "MPLBACKEND": "Agg", "CW_POPHEALTH_EXTRACTS": str(root),
+               "CW_POPHEALTH_DATA": str(tmp_path / "data")}
+        settings = get_settings(extracts_dir=root, data_dir=tmp_path / "data")
+
+        def build_if_stale() -> int:
+            subprocess.run([sys.executable, "-m", "cw_pophealth.cli", "build", "--if-stale"],
+                           env=env, capture_output=True, timeout=300, check=True)
+            return settings.indicators_table.stat().st_mtime_ns
+
+        first = build_if_stale()
+        assert build_if_stale() == first  # nothing changed: not rebuilt
+        alcohol = root / "trafford_dashboard_alcohol/alcohol_related_admissions.csv"
+        alcohol.write_bytes(alcohol.read_bytes() + b"\n")
+        assert not snapshot.is_current(settings)
+        assert build_if_stale() != first and snapshot.is_current(settings)
 
 
 class TestNameMappings:

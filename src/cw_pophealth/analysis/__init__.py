@@ -18,6 +18,9 @@
     A document's numeric claims checked against the data, one verdict each.
 :mod:`~cw_pophealth.analysis.burden`
     Deaths (or DALYs) attributable to risks, GBD 2017, by area.
+:mod:`~cw_pophealth.analysis.inequalities`
+    The published SII in life expectancy, and indicators by deprivation decile with the SII
+    and RII.
 :mod:`~cw_pophealth.analysis.present`
     The same tables as readers see them (1 dp, missing values spelled out).
 
@@ -38,6 +41,15 @@ from cw_pophealth.analysis.burden import (
 )
 from cw_pophealth.analysis.claims import check_claims, load_claims, present_claims
 from cw_pophealth.analysis.coverage import coverage_table
+from cw_pophealth.analysis.inequalities import (
+    deprivation_rows,
+    deprivation_sii,
+    inequality_coverage,
+    live_pull_command,
+    present_deprivation_sii,
+    present_published_sii,
+    published_sii,
+)
 from cw_pophealth.analysis.present import (
     benchmark_summary,
     present_area_profile,
@@ -69,15 +81,22 @@ __all__ = [
     "burden_table",
     "check_claims",
     "coverage_table",
+    "deprivation_rows",
+    "deprivation_sii",
+    "inequality_coverage",
     "latest_period",
+    "live_pull_command",
     "load_claims",
     "present_area_profile",
     "present_benchmark",
     "present_burden",
     "present_claims",
     "present_coverage",
+    "present_deprivation_sii",
     "present_local_estimates",
+    "present_published_sii",
     "present_window_of_need",
+    "published_sii",
     "recent_trends",
     "risk_ranking",
     "select",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -14,12 +15,15 @@ from cw_pophealth.analysis.selection import (
     STATUS_OK,
     as_area_frame,
     confidence_columns,
+    indicator_rows,
     is_explicit_period,
+    latest_period,
     resolve_periods,
     select,
 )
 from cw_pophealth.catalogue import indicator_spec
 from cw_pophealth.errors import NoDataError
+from cw_pophealth.memo import memo
 from cw_pophealth.periods import ALL_PERIODS, LATEST
 
 logger = logging.getLogger(__name__)
@@ -42,6 +46,49 @@ def _live_pull_note(spec, area_name: str) -> str:
             f"(cw-pophealth pull) would fetch Fingertips {spec.indicator_id} for it")
 
 
+@dataclass(frozen=True)
+class _IndicatorContext:
+    """What a benchmark table needs of one indicator, whatever the areas asked for."""
+
+    rows: pd.DataFrame  # the indicator's current rows for the sexes asked for
+    bench_rows: pd.DataFrame  # the benchmark's current rows
+    keyed: pd.DataFrame  # rows indexed by area, sex and period
+    bench_current: pd.DataFrame  # bench_rows indexed by sex and period
+    bench_by_release: pd.Series  # the benchmark's value by sex, period and release (every one)
+    bounds: dict[str, pd.Timestamp]  # each period's first day (periods of every release)
+    bench_name: str
+    valued_codes: set[str]  # areas with at least one current value
+    latest: dict[tuple[str, str], str]  # each (area, sex)'s latest period with a current value
+    bench_latest: str | None  # the benchmark's latest period with a value, if it has one
+
+
+def _indicator_context(table: pd.DataFrame, indicator_id: int, sexes: tuple[str, ...],
+                       benchmark_code: str) -> _IndicatorContext:
+    """:class:`_IndicatorContext`, computed once per table (a fan-out asks it once per area)."""
+    def compute() -> _IndicatorContext:
+        every = indicator_rows(table, indicator_id)
+        rows = select(every, sex=list(sexes))
+        bench_rows = rows.loc[rows["area_code"] == benchmark_code]
+        every_bench = select(every, sex=list(sexes), area_codes=[benchmark_code],
+                             current_only=False)
+        valued = rows.dropna(subset=["value"])
+        valued_bench = bench_rows.dropna(subset=["value"])
+        latest = (valued.sort_values(["period_end", "period_start"])
+                  .groupby(["area_code", "sex"])["period"].last())
+        return _IndicatorContext(
+            rows=rows, bench_rows=bench_rows,
+            keyed=rows.set_index(["area_code", "sex", "period"]),
+            bench_current=bench_rows.set_index(["sex", "period"]),
+            bench_by_release=every_bench.set_index(["sex", "period", "release"])["value"],
+            bounds=every.drop_duplicates("period").set_index("period")["period_start"].to_dict(),
+            bench_name=str(as_area_frame([benchmark_code], table)["area_name"].iloc[0]),
+            valued_codes=set(valued["area_code"]),
+            latest={(str(a), str(s)): str(p) for (a, s), p in latest.items()},
+            bench_latest=None if valued_bench.empty else latest_period(valued_bench))
+
+    return memo(table, ("benchmark context", indicator_id, sexes, benchmark_code), compute)
+
+
 def one_benchmark_table(table: pd.DataFrame, indicator: Any, area_frame: pd.DataFrame,
                         benchmark_code: str, *, polarity: int | None, period: Any, sexes: Any,
                         confidence: float) -> pd.DataFrame:
@@ -52,35 +99,26 @@ def one_benchmark_table(table: pd.DataFrame, indicator: Any, area_frame: pd.Data
                                                      else list(sexes))
     lo_col, hi_col, level = confidence_columns(confidence)
     codes = list(area_frame["area_code"])
-    ind_rows = select(table, indicator_id=spec.indicator_id, sex=sexes)
-    every_release = select(table, indicator_id=spec.indicator_id, sex=sexes,
-                           area_codes=[benchmark_code], current_only=False)
-    rows = ind_rows.loc[ind_rows["area_code"].isin(codes)]
-    bench_rows = ind_rows.loc[ind_rows["area_code"] == benchmark_code]
-    valued = rows.dropna(subset=["value"])
+    ctx = _indicator_context(table, spec.indicator_id, tuple(sexes), benchmark_code)
+    ind_rows, bench_rows = ctx.rows, ctx.bench_rows
+    has_any = ctx.valued_codes & set(codes)
     what = f"{spec.short_name} ({spec.indicator_id})"
     per_area = not is_explicit_period(period) and str(period).strip().lower() != ALL_PERIODS
     if is_explicit_period(period):
         # Requested labels are kept even where this indicator lacks them: those rows say
         # "No value for <area> in <period>" (benchmark_table raises if no indicator has them).
         periods = [str(p).strip() for p in ([period] if isinstance(period, str) else period)]
-    elif valued.empty and bench_rows.dropna(subset=["value"]).empty:
+    elif not has_any and ctx.bench_latest is None:
         periods = []
-    elif per_area:
+    elif per_area and ctx.bench_latest is not None:
         # Each area shows its own latest period; rows without data show the benchmark's.
-        periods = resolve_periods(pd.concat([rows, bench_rows]), LATEST, preferred=bench_rows,
-                                  what=what)
+        periods = [ctx.bench_latest]
     else:
-        periods = resolve_periods(pd.concat([rows, bench_rows]), period, what=what)
-    bounds = select(table, indicator_id=spec.indicator_id, current_only=False).drop_duplicates(
-        "period").set_index("period")["period_start"]
-    keyed = rows.set_index(["area_code", "sex", "period"])
-    latest = (valued.sort_values(["period_end", "period_start"])
-              .groupby(["area_code", "sex"])["period"].last())
-    bench_by_release = every_release.set_index(["sex", "period", "release"])["value"]
-    bench_current = bench_rows.set_index(["sex", "period"])
-    bname = str(as_area_frame([benchmark_code], table)["area_name"].iloc[0])
-    has_any = set(valued["area_code"])
+        rows = ind_rows.loc[ind_rows["area_code"].isin(codes)]
+        periods = resolve_periods(pd.concat([rows, bench_rows]), LATEST if per_area else period,
+                                  preferred=bench_rows if per_area else None, what=what)
+    bounds, keyed, bname = ctx.bounds, ctx.keyed, ctx.bench_name
+    bench_by_release, bench_current, latest = ctx.bench_by_release, ctx.bench_current, ctx.latest
 
     def benchmark(sex: str, per: Any, release: Any = None) -> tuple[float, Any]:
         """The benchmark's value for a sex and period: of the same release when it has one."""
@@ -184,7 +222,7 @@ def one_benchmark_table(table: pd.DataFrame, indicator: Any, area_frame: pd.Data
         indicator_id=spec.indicator_id, indicator_key=spec.key, indicator_name=spec.short_name,
         unit=spec.unit, value_type=spec.value_type, polarity=pol, confidence=level,
         benchmark_code=benchmark_code, benchmark_name=bname,
-        period_start=pd.to_datetime(out["period"].map(bounds.to_dict())),
+        period_start=pd.to_datetime(out["period"].map(bounds)),
         earlier_release=earlier_release(pd.Series(spec.indicator_id, index=out.index),
                                         out["release_date"], table),
     )

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from cw_pophealth import catalogue
+from cw_pophealth.memo import memo
 from cw_pophealth.schema import current_rows
 
 logger = logging.getLogger(__name__)
@@ -73,8 +74,10 @@ def short_release(label: object) -> str:
 
 
 def newest_release_dates(table: pd.DataFrame) -> pd.Series:
-    """The newest ``release_date`` of each indicator among the table's current rows."""
-    return current_rows(table).groupby("indicator_id")["release_date"].max()
+    """The newest ``release_date`` of each indicator among the table's current rows (computed
+    once per unchanged table: :mod:`cw_pophealth.memo`)."""
+    return memo(table, "newest release dates",
+                lambda: current_rows(table).groupby("indicator_id")["release_date"].max())
 
 
 def earlier_release(indicator_ids: pd.Series, release_dates: pd.Series,

@@ -16,20 +16,31 @@ Inputs, all in the configured extracts folder (see its ``PROVENANCE.md``):
 Every row names its file (``source_ref``), how it was made (``source``) and its release
 (``release``, ``release_date``: :mod:`~cw_pophealth.snapshot.releases`). Values are never
 rounded, filled or derived; values the sources publish as missing stay missing.
+
+:mod:`~cw_pophealth.snapshot.build` writes the tables with a stamp of their inputs
+(:func:`input_files`, :func:`inputs_digest`), so ``cw-pophealth build --if-stale`` rebuilds only
+when :func:`is_current` is false, and :func:`load_indicators` reads a table once per process
+while its file is unchanged and rebuilds a damaged one.
 """
 
 from __future__ import annotations
 
+from cw_pophealth.snapshot.build import _LOADED as _LOADED  # the per-process table cache
 from cw_pophealth.snapshot.build import (
+    BUILD_COMMAND,
     NOT_USED,
     SOURCE_PRIORITY,
     build_snapshot,
+    input_files,
+    inputs_digest,
+    is_current,
     load_burden,
     load_indicators,
     load_local_estimates,
     name_mappings,
     read_fingertips_export,
 )
+from cw_pophealth.snapshot.build import _read_once as _read_once
 from cw_pophealth.snapshot.extracts import (
     ONS_APS_SMOKING,
     ONS_ELS_FILES,
@@ -40,6 +51,7 @@ from cw_pophealth.snapshot.extracts import (
 )
 
 __all__ = [
+    "BUILD_COMMAND",
     "NOT_USED",
     "ONS_APS_SMOKING",
     "ONS_ELS_FILES",
@@ -47,6 +59,9 @@ __all__ = [
     "TRAFFORD_FILES",
     "ExtractFile",
     "build_snapshot",
+    "input_files",
+    "inputs_digest",
+    "is_current",
     "load_burden",
     "load_indicators",
     "load_local_estimates",
