@@ -57,14 +57,31 @@ class TestAWarmKernel:
         ex.execute(j)
         assert Path(probe_state(j)["cwd"]) == Path(j["staging"])
 
-    def test_is_replaced_after_a_failed_notebook(self, tmp_path, probe):
+    def test_is_reset_as_usual_after_a_cell_raised_an_exception(self, tmp_path, probe):
         failing = probe_notebook(tmp_path / "failing.ipynb", fail=True)
         bad, good = job(tmp_path, "bad", failing), job(tmp_path, "good", probe)
         bad["env"] = good["env"] = {"CW_TEST_MARKER": "same"}
         result = ex.execute(bad)
         assert not result["ok"] and "probe asked to fail" in result["message"]
         assert ex.execute(good)["ok"]
-        assert probe_state(good)["pid"] != probe_state(bad)["pid"]
+        assert probe_state(good)["pid"] == probe_state(bad)["pid"]
+        assert not probe_state(good)["leftover"]
+
+    def test_is_replaced_after_a_cell_timed_out(self, tmp_path, probe):
+        slow = tmp_path / "slow.ipynb"
+        nbformat.write(nbformat.v4.new_notebook(cells=[
+            nbformat.v4.new_code_cell('output_dir: str = ""', metadata={"tags": ["parameters"]}),
+            nbformat.v4.new_code_cell("import os, time\n"
+                                      "open(os.path.join(output_dir, 'pid'), 'w')"
+                                      ".write(str(os.getpid()))\ntime.sleep(60)"),
+        ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                    "language": "python"}}), slow)
+        stuck, good = job(tmp_path, "stuck", slow, timeout=2), job(tmp_path, "good", probe)
+        stuck["env"] = good["env"] = {"CW_TEST_MARKER": "same"}
+        result = ex.execute(stuck)
+        assert not result["ok"] and "Timeout" in result["message"]
+        assert ex.execute(good)["ok"]
+        assert probe_state(good)["pid"] != int((Path(stuck["staging"]) / "pid").read_text())
 
     def test_a_fresh_kernel_can_be_asked_for(self, tmp_path, probe):
         first, second = (job(tmp_path, n, probe, fresh_kernel=True) for n in "ab")
