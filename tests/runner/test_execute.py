@@ -7,15 +7,15 @@ from pathlib import Path
 import pytest
 
 from cw_pophealth.runner import execute as ex
-from cw_pophealth.runner import kernels
 from helpers import probe_job as job
 from helpers import probe_notebook, probe_state
 
 
 @pytest.fixture
 def probe(tmp_path):
-    yield probe_notebook(tmp_path / "probe.ipynb")
-    kernels.shutdown_warm_kernels(all_threads=True)
+    """The probe notebook. The kernel it runs in is kept for the next test, as a worker keeps
+    it for the next report: every test starts with a used kernel."""
+    return probe_notebook(tmp_path / "probe.ipynb")
 
 
 class TestReturningFiles:
@@ -26,7 +26,7 @@ class TestReturningFiles:
         assert not Path(j["staging"]).exists()  # the runner's folder is not the task's
         assert {"remote.ipynb", "remote.html", "state.json"} <= set(result["files"])
         ex.write_returned_files(j["staging"], result["files"])
-        assert probe_state(j)["marker"] == "remote"
+        assert probe_state(j)["pid"] > 0 and Path(probe_state(j)["cwd"]).name == "remote"
 
     def test_the_notebook_names_the_staging_folder_not_the_tasks(self, tmp_path, probe):
         j = job(tmp_path, "remote", probe)

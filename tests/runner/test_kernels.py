@@ -21,20 +21,19 @@ from helpers import probe_notebook, probe_state
 
 @pytest.fixture
 def probe(tmp_path):
-    yield probe_notebook(tmp_path / "probe.ipynb")
-    kernels.shutdown_warm_kernels(all_threads=True)
+    """The probe notebook. The kernel it runs in is kept for the next test, as a worker keeps
+    it for the next report: every test starts with a used kernel."""
+    return probe_notebook(tmp_path / "probe.ipynb")
 
 
 class TestAWarmKernel:
     def test_is_reused_for_the_next_notebook(self, tmp_path, probe):
         first, second = job(tmp_path, "a", probe), job(tmp_path, "b", probe)
-        first["env"] = second["env"] = {"CW_TEST_MARKER": "same"}
         assert ex.execute(first)["ok"] and ex.execute(second)["ok"]
         assert probe_state(first)["pid"] == probe_state(second)["pid"]
 
     def test_forgets_what_the_last_notebook_left_behind(self, tmp_path, probe):
         first, second = job(tmp_path, "a", probe), job(tmp_path, "b", probe)
-        first["env"] = second["env"] = {"CW_TEST_MARKER": "same"}
         ex.execute(first)
         ex.execute(second)
         before, after = probe_state(first), probe_state(second)
@@ -45,7 +44,6 @@ class TestAWarmKernel:
 
     def test_starts_each_notebook_at_execution_count_one(self, tmp_path, probe):
         first, second = job(tmp_path, "a", probe), job(tmp_path, "b", probe)
-        first["env"] = second["env"] = {"CW_TEST_MARKER": "same"}
         ex.execute(first)
         ex.execute(second)
         counts = [c.execution_count for c in nbformat.read(
@@ -57,18 +55,32 @@ class TestAWarmKernel:
         ex.execute(j)
         assert Path(probe_state(j)["cwd"]) == Path(j["staging"])
 
-    def test_is_replaced_after_a_failed_notebook(self, tmp_path, probe):
+    def test_is_reset_as_usual_after_a_cell_raised_an_exception(self, tmp_path, probe):
         failing = probe_notebook(tmp_path / "failing.ipynb", fail=True)
         bad, good = job(tmp_path, "bad", failing), job(tmp_path, "good", probe)
-        bad["env"] = good["env"] = {"CW_TEST_MARKER": "same"}
         result = ex.execute(bad)
         assert not result["ok"] and "probe asked to fail" in result["message"]
         assert ex.execute(good)["ok"]
-        assert probe_state(good)["pid"] != probe_state(bad)["pid"]
+        assert probe_state(good)["pid"] == probe_state(bad)["pid"]
+        assert not probe_state(good)["leftover"]
+
+    def test_is_replaced_after_a_cell_timed_out(self, tmp_path, probe):
+        slow = tmp_path / "slow.ipynb"
+        nbformat.write(nbformat.v4.new_notebook(cells=[
+            nbformat.v4.new_code_cell('output_dir: str = ""', metadata={"tags": ["parameters"]}),
+            nbformat.v4.new_code_cell("import os, time\n"
+                                      "open(os.path.join(output_dir, 'pid'), 'w')"
+                                      ".write(str(os.getpid()))\ntime.sleep(60)"),
+        ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                    "language": "python"}}), slow)
+        stuck, good = job(tmp_path, "stuck", slow, timeout=2), job(tmp_path, "good", probe)
+        result = ex.execute(stuck)
+        assert not result["ok"] and "Timeout" in result["message"]
+        assert ex.execute(good)["ok"]
+        assert probe_state(good)["pid"] != int((Path(stuck["staging"]) / "pid").read_text())
 
     def test_a_fresh_kernel_can_be_asked_for(self, tmp_path, probe):
         first, second = (job(tmp_path, n, probe, fresh_kernel=True) for n in "ab")
-        first["env"] = second["env"] = {"CW_TEST_MARKER": "same"}
         ex.execute(first)
         ex.execute(second)
         assert probe_state(first)["pid"] != probe_state(second)["pid"]
@@ -80,6 +92,9 @@ class TestRunningNotebooksInThreads:
     def test_each_sees_its_own_environment_and_folder_and_the_process_is_untouched(
             self, tmp_path, probe):
         jobs = [job(tmp_path, f"t{i}", probe) for i in range(4)]
+        for i, j in enumerate(jobs):  # the threads' kernels start with their own environment
+            j["env"] = {"CW_TEST_MARKER": j["name"] if i < 2 else "same",
+                        "CW_POPHEALTH_DATA": f"/data/{j['name']}"}
         cwd, environ = os.getcwd(), dict(os.environ)
         results: dict[str, dict] = {}
 
@@ -99,7 +114,8 @@ class TestRunningNotebooksInThreads:
         assert all(r["ok"] for r in results.values()), results
         for j in jobs:
             state = probe_state(j)
-            assert state["marker"] == j["name"]
+            assert state["marker"] == j["env"]["CW_TEST_MARKER"]
+            assert state["data"] == j["env"]["CW_POPHEALTH_DATA"]
             assert Path(state["cwd"]) == Path(j["staging"])
         assert os.getcwd() == cwd and dict(os.environ) == environ
 
@@ -118,13 +134,13 @@ class TestWhenAKernelIsReplaced:
 
     def test_another_environment_starts_a_new_kernel(self, tmp_path, probe):
         first, second = job(tmp_path, "a", probe), job(tmp_path, "b", probe)
+        second["env"] = {"CW_TEST_MARKER": "other"}  # may be read at import, as far as we know
         ex.execute(first)
-        ex.execute(second)  # CW_TEST_MARKER differs: an import-time setting, as far as we know
+        ex.execute(second)
         assert probe_state(first)["pid"] != probe_state(second)["pid"]
 
     def test_changed_package_code_starts_a_new_kernel(self, tmp_path, probe):
         first, second = job(tmp_path, "a", probe), job(tmp_path, "b", probe)
-        first["env"] = second["env"] = {"CW_TEST_MARKER": "same"}
         first["code"], second["code"] = "source-v1", "source-v2"
         ex.execute(first)
         ex.execute(second)

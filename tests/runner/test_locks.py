@@ -25,13 +25,20 @@ HANG_GUARD = 240
 
 
 def slow_notebook(path: Path) -> Path:
-    """A notebook that waits ``pause`` seconds, then saves one table (a test fixture)."""
+    """A notebook that waits (``pause`` seconds, or until the file ``gate`` exists, having
+    written ``gate``.started), then saves one table (a test fixture)."""
     nb = new_notebook(cells=[
         new_code_cell('pause: float = 0.0  # seconds to wait before saving\n'
+                      'gate: str = ""  # or: wait until this file exists\n'
                       'output_dir: str = ""  # where to save; empty means do not save',
                       metadata={"tags": ["parameters"]}),
-        new_code_cell("import time\nimport pandas as pd\nfrom cw_pophealth import report"),
+        new_code_cell("import os, time\nimport pandas as pd\nfrom cw_pophealth import report"),
         new_code_cell("time.sleep(pause)\n"
+                      "if gate:\n"
+                      "    open(gate + '.started', 'w').close()\n"
+                      "    deadline = time.monotonic() + 120\n"
+                      "    while not os.path.exists(gate) and time.monotonic() < deadline:\n"
+                      "        time.sleep(0.05)\n"
                       'report.save_table(pd.DataFrame({"waited": [pause]}), "waited", '
                       "output_dir=output_dir)"),
     ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
@@ -47,10 +54,12 @@ def project(tmp_path, data_settings):
     nb_dir.mkdir()
     slow_notebook(nb_dir / "slow.ipynb")
 
-    def config(*runs: tuple[str, float]) -> Path:
+    def config(*runs: tuple[str, float | Path]) -> Path:
         path = tmp_path / f"reports-{len(list(tmp_path.glob('reports-*.yaml')))}.yaml"
-        entries = [{"name": name, "notebook": "slow.ipynb", "parameters": {"pause": pause}}
-                   for name, pause in runs]
+        entries = [{"name": name, "notebook": "slow.ipynb",
+                    "parameters": {"gate": str(wait)} if isinstance(wait, Path)
+                    else {"pause": wait}}
+                   for name, wait in runs]
         path.write_text(yaml.safe_dump({"notebooks_dir": "nbs", "reports": entries}))
         return path
 
@@ -70,24 +79,72 @@ def finish(proc: subprocess.Popen) -> tuple[int, str]:
     return proc.returncode, err
 
 
-class TestOneRunAtATime:
-    def test_two_overlapping_runs_both_succeed(self, project):
-        config, env, reports = project
-        first = start_reports(config(("slow", 4.0)), env)
-        time.sleep(1.0)
-        second = start_reports(config(("slow", 4.0)), env)
-        (code1, err1), (code2, err2) = finish(first), finish(second)
-        assert (code1, code2) == (0, 0), err1 + err2
-        assert (reports / "slow" / "tables" / "waited.csv").is_file()
+def wait_for(condition, what: str, timeout: float = HANG_GUARD) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
 
-    def test_the_second_run_says_it_is_waiting_and_for_whom(self, project):
-        config, env, _ = project
-        first = start_reports(config(("slow", 4.0)), env)
-        time.sleep(1.0)
-        second = start_reports(config(("slow", 0.0)), env)
-        finish(first)
-        code, err = finish(second)
-        assert code == 0 and f"pid {first.pid}" in err and "waiting" in err
+
+class StderrReader(threading.Thread):
+    """Collects a process's standard error as it comes."""
+
+    def __init__(self, proc: subprocess.Popen):
+        super().__init__(daemon=True)
+        self.proc, self.lines = proc, []
+        self.start()
+
+    def run(self) -> None:
+        for line in self.proc.stderr:
+            self.lines.append(line)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.lines)
+
+
+@pytest.fixture(scope="module")
+def overlapping_runs(tmp_path_factory, data_settings):
+    """Two runs of one reports folder, the second started while the first is in its notebook
+    (held there until the second says it is waiting): shared by the tests below."""
+    tmp = tmp_path_factory.mktemp("overlap")
+    (tmp / "nbs").mkdir()
+    slow_notebook(tmp / "nbs" / "slow.ipynb")
+    env = {**os.environ, "MPLBACKEND": "Agg", "CW_POPHEALTH_DATA": str(data_settings.data_dir),
+           "CW_POPHEALTH_REPORTS": str(tmp / "reports")}
+    gate = tmp / "gate"
+    configs = []
+    for i, params in enumerate(({"gate": str(gate)}, {"pause": 0.0})):
+        path = tmp / f"reports-{i}.yaml"
+        path.write_text(yaml.safe_dump({"notebooks_dir": "nbs", "reports": [
+            {"name": "slow", "notebook": "slow.ipynb", "parameters": params}]}))
+        configs.append(path)
+    first = start_reports(configs[0], env)
+    first_err = StderrReader(first)
+    wait_for(lambda: Path(f"{gate}.started").exists() or first.poll() is not None,
+             "the first run to reach its notebook")
+    second = start_reports(configs[1], env)
+    second_err = StderrReader(second)
+    wait_for(lambda: "waiting" in second_err.text or second.poll() is not None,
+             "the second run to say it waits")
+    gate.touch()
+    codes = first.wait(timeout=HANG_GUARD), second.wait(timeout=HANG_GUARD)
+    first_err.join(timeout=10)
+    second_err.join(timeout=10)
+    return {"codes": codes, "first_pid": first.pid, "errors": (first_err.text, second_err.text),
+            "reports": tmp / "reports"}
+
+
+class TestOneRunAtATime:
+    def test_two_overlapping_runs_both_succeed(self, overlapping_runs):
+        assert overlapping_runs["codes"] == (0, 0), overlapping_runs["errors"]
+        table = overlapping_runs["reports"] / "slow" / "tables" / "waited.csv"
+        assert table.read_text() == "waited\n0.0\n"  # the second run's, written after
+
+    def test_the_second_run_says_it_is_waiting_and_for_whom(self, overlapping_runs):
+        err = overlapping_runs["errors"][1]
+        assert f"pid {overlapping_runs['first_pid']}" in err and "waiting" in err
 
     def test_no_wait_stops_at_once_naming_the_run_that_holds_the_folder(self, project):
         config, env, reports = project

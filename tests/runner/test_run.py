@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import nbformat  # noqa: E402
 import pandas as pd  # noqa: E402
-import papermill  # noqa: E402
 import pytest  # noqa: E402
 
 from cw_pophealth import catalogue, runner  # noqa: E402
@@ -14,7 +14,7 @@ from cw_pophealth.config import PROJECT_ROOT  # noqa: E402
 from cw_pophealth.errors import (  # noqa: E402
     ParameterError,
 )
-from cw_pophealth.runner import state
+from cw_pophealth.runner import execute, state
 from helpers import tiny_run
 
 COV, WARKS, ENG = catalogue.COVENTRY, catalogue.WARWICKSHIRE, catalogue.ENGLAND
@@ -134,38 +134,39 @@ class TestRunReports:
 
 @pytest.mark.slow
 class TestRealNotebooks:
+    """The repository's notebooks run by papermill, as the runner runs them (in a warm kernel)."""
+
+    @staticmethod
+    def run(settings, tmp_path, notebook: str, parameters: dict) -> dict:
+        job = {"name": Path(notebook).stem, "notebook": str(REPO_NOTEBOOKS / notebook),
+               "parameters": parameters, "title": notebook, "timeout": 300, "labels": {},
+               "env": execute.kernel_environment(settings), "staging": str(tmp_path / "out")}
+        return {**execute.execute(job), "out": Path(job["staging"]),
+                "notebook": Path(job["staging"]) / f"{job['name']}.ipynb"}
+
     def test_papermill_runs_area_profile_for_another_upper_tier_area(self, data_settings,
-                                                                     tmp_path, monkeypatch):
-        monkeypatch.setenv("CW_POPHEALTH_DATA", str(data_settings.data_dir))
-        out = tmp_path / "out"
-        nb = papermill.execute_notebook(
-            str(REPO_NOTEBOOKS / "area_profile.ipynb"), str(tmp_path / "profile.ipynb"),
-            parameters={"area_code": "E06000001", "output_dir": str(out)},
-            kernel_name="python3", cwd=str(tmp_path), progress_bar=False)
+                                                                     tmp_path):
+        result = self.run(data_settings, tmp_path, "area_profile.ipynb",
+                          {"area_code": "E06000001"})
+        assert result["ok"], result["message"]
+        nb = nbformat.read(result["notebook"], as_version=4)
         assert nb.metadata.papermill.parameters["area_code"] == "E06000001"
-        assert (out / "figures" / "area_profile_E06000001.png").is_file()
+        assert (result["out"] / "figures" / "area_profile_E06000001.png").is_file()
 
     def test_papermill_runs_inequalities_for_another_upper_tier_area(self, data_settings,
-                                                                     tmp_path, monkeypatch):
-        monkeypatch.setenv("CW_POPHEALTH_DATA", str(data_settings.data_dir))
-        out = tmp_path / "out"
-        papermill.execute_notebook(
-            str(REPO_NOTEBOOKS / "inequalities.ipynb"), str(tmp_path / "ineq.ipynb"),
-            parameters={"area_codes": ["E06000001"], "comparator_codes": ["E12000001"],
-                        "output_dir": str(out)},
-            kernel_name="python3", cwd=str(tmp_path), progress_bar=False)
+                                                                     tmp_path):
+        result = self.run(data_settings, tmp_path, "inequalities.ipynb",
+                          {"area_codes": ["E06000001"], "comparator_codes": ["E12000001"]})
+        assert result["ok"], result["message"]
+        out = result["out"]
         assert (out / "figures" / "sii_life_expectancy.png").is_file()
         table = pd.read_csv(out / "tables" / "sii_life_expectancy.csv")
         assert set(table["focus_code"]) == {"E06000001"}
 
-    def test_papermill_stops_on_a_bad_area_code_naming_it(self, data_settings, tmp_path,
-                                                          monkeypatch):
-        monkeypatch.setenv("CW_POPHEALTH_DATA", str(data_settings.data_dir))
-        with pytest.raises(papermill.PapermillExecutionError, match="area_code='E0600000'"):
-            papermill.execute_notebook(
-                str(REPO_NOTEBOOKS / "area_profile.ipynb"), str(tmp_path / "bad.ipynb"),
-                parameters={"area_code": "E0600000"}, kernel_name="python3",
-                cwd=str(tmp_path), progress_bar=False)
+    def test_papermill_stops_on_a_bad_area_code_naming_it(self, data_settings, tmp_path):
+        result = self.run(data_settings, tmp_path, "area_profile.ipynb",
+                          {"area_code": "E0600000"})
+        assert not result["ok"] and "area_code='E0600000'" in result["message"]
 
     def test_window_of_need_report_has_the_coventry_2021_23_gaps(self, settings):
         summary = runner.run_reports(settings.reports_config, settings=settings, jobs=1,

@@ -140,12 +140,14 @@ def execute(job: dict) -> dict:
     The notebook runs in this thread's warm kernel (:mod:`cw_pophealth.runner.kernels`), reset
     to a new session working in the staging folder, unless ``job["fresh_kernel"]`` asks for a
     kernel of its own. Nothing process-wide changes (no working folder, no environment
-    variable), so several threads may run jobs at once. A kernel whose notebook failed is
-    stopped, so the next run starts clean.
+    variable), so several threads may run jobs at once. A kernel that timed out, died or lost
+    its connection is stopped, so the next run starts a new one; one whose notebook raised an
+    exception in a cell is reset like any other.
 
     Returns a plain dict so it crosses process boundaries: ``ok``, ``seconds``, ``message``.
     """
     import papermill
+    from papermill.exceptions import PapermillExecutionError
 
     start = time.perf_counter()
     staging = Path(job["staging"])
@@ -153,27 +155,33 @@ def execute(job: dict) -> dict:
     executed = staging / f"{job['name']}.ipynb"
     params = {**job["parameters"], OUTPUT_DIR_PARAMETER: str(staging)}
     env = kernel_env(job["env"])
-    ok = False
+    healthy = False  # may the kernel run the next notebook?
     try:
         kernel = warm_kernel(env, str(staging), code=job.get("code", ""))
-        papermill.execute_notebook(
-            job["notebook"], str(executed), parameters=params, kernel_name=KERNEL_NAME,
-            km=kernel.manager, progress_bar=False, log_output=False,
-            # Saved once at the end (and with the failing cell when one fails), not twice per
-            # cell: the partial notebook of a run that is killed is thrown away anyway.
-            request_save_on_cell_execute=False,
-            execution_timeout=job.get("timeout"), start_timeout=120,
-        )
+        try:
+            papermill.execute_notebook(
+                job["notebook"], str(executed), parameters=params, kernel_name=KERNEL_NAME,
+                km=kernel.manager, progress_bar=False, log_output=False,
+                # Saved once at the end (and with the failing cell when one fails), not twice
+                # per cell: the partial notebook of a run that is killed is thrown away anyway.
+                request_save_on_cell_execute=False,
+                execution_timeout=job.get("timeout"), start_timeout=120,
+            )
+        except PapermillExecutionError:
+            # A cell raised an exception and the kernel reported it: the kernel is well (a
+            # timeout, a dead kernel or a lost connection are other exceptions).
+            healthy = True
+            raise
+        healthy = True
         kernel.manager.close_clients()
         _redact_notebook(executed, _job_labels(job))
         _to_html(executed, staging / f"{job['name']}.html", job["title"])
-        ok = True
     except Exception as exc:  # noqa: BLE001 - reported to the caller, never swallowed
         message = _failure_message(Path(job["notebook"]).name, exc)
         return {"ok": False, "seconds": time.perf_counter() - start,
                 "message": redact_paths(message, _job_labels(job))}
     finally:
-        if not ok or job.get("fresh_kernel"):
+        if not healthy or job.get("fresh_kernel"):
             discard_warm_kernel()
     return {"ok": True, "seconds": time.perf_counter() - start, "message": ""}
 

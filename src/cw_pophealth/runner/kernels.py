@@ -41,8 +41,9 @@ _RESET = ("import os as _cw_os\n_cw_os.chdir({cwd!r})\ndel _cw_os\n"
           "import cw_pophealth.runner.kernels as _cw_kernels\n"
           "_cw_kernels.reset_in_kernel({cwd!r}, {settings!r})\n"
           "del _cw_kernels\n")
-#: Environment variables read only when a function is called: set at each reset.
-SETTINGS_PREFIXES = ("CW_POPHEALTH_", "FINGERTIPS_")
+#: Environment variables read only when a function is called: set at each reset. (pytest
+#: sets PYTEST_CURRENT_TEST anew for every test.)
+SETTINGS_PREFIXES = ("CW_POPHEALTH_", "FINGERTIPS_", "PYTEST_CURRENT_TEST")
 _STARTUP_TIMEOUT = 120
 _first_filters: list | None = None
 _resets = 0
