@@ -102,17 +102,25 @@ class CsvFormat:
             parent_short, parent_type)
         return columns
 
-    def row_fields(self, fields: dict[str, str], *, latest: bool, profile: bool) -> list[str]:
-        """The written fields of one row, from ``{column: text}`` (header order)."""
+    def line(self, head: str, parents: str, area: str, middle: str, parent_comparison: str,
+             sortable: str, new_data: str, tail: tuple[str, str], *, latest: bool,
+             profile: bool) -> str:
+        """One written row from its pre-formatted parts (in header order).
+
+        ``head`` is the indicator's two fields, ``parents`` the parent's two, ``area`` the
+        area's code, name and type, ``middle`` ``Sex`` to the England comparison, and
+        ``tail`` ``Compared to goal`` and ``Time period range``.
+        """
         if self.name == "2017":
             # As the real 2017 export: "New data" in the latest period, no "Compared to goal".
-            fields = {**fields, "New data": "New data" if latest else ""}
-            return [fields[c] for c in self.header_base[:-1]]
+            return (f"{head},{parents},{area},{middle},{parent_comparison},{sortable},"
+                    f"{'New data' if latest else ''}")
         if not profile:
             # Without a profile_id there is no profile config, so "New data" is always empty
             # (SingleIndicatorFileWriter.cs).
-            fields = {**fields, "New data": ""}
-        return [fields[c] for c in self.header_base]
+            new_data = ""
+        return (f"{head},{parents},{area},{middle},{parent_comparison},{sortable},{new_data},"
+                f"{tail[0]},{tail[1]}")
 
 
 #: Columns written from each observation (the parent and area-type columns are per request).
