@@ -21,7 +21,7 @@ STAGES = [
     {"schema"},
     {"geography"},
     {"stats", "fingertips"},
-    {"snapshot", "analysis"},
+    {"snapshot", "analysis", "sources"},
     {"plots"},
     {"runner"},
     {"report", "cli"},
