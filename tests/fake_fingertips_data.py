@@ -108,6 +108,9 @@ class FakeData:
                 else:
                     mapping = {kid: par for par, kids in geo.parent_to_child(child, parent).items()
                                for kid in kids}
+                if parent == T_REGION:
+                    mapping = {**{k: v for k, v in ref.NEW_UA_REGIONS.items()
+                                  if k in self._type_codes[child]}, **mapping}
                 self._parent_of[(child, parent)] = mapping
         known = set().union(*self._type_codes.values())
         d = data.loc[data["area_code"].isin(known)].reset_index(drop=True)

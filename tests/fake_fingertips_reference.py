@@ -77,6 +77,13 @@ def load_area_types(extracts_dir: Path | None) -> list[dict]:
     return out
 
 
+#: The regions of the unitary authorities created in 2020-2023, which the Pholio relationship
+#: table in the extracts does not link to any region (ONS region membership; without these the
+#: fake would skip them as children without a parent, which the live server does not do).
+NEW_UA_REGIONS = {"E06000060": "E12000008", "E06000061": "E12000004", "E06000062": "E12000004",
+                  "E06000063": "E12000002", "E06000064": "E12000002", "E06000065": "E12000003",
+                  "E06000066": "E12000009"}
+
 # ---------------------------------------------------------------------------------------------
 # Category types (deprivation deciles, ethnic groups)
 # ---------------------------------------------------------------------------------------------
