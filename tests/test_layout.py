@@ -21,7 +21,7 @@ STAGES = [
     {"schema"},
     {"geography"},
     {"stats", "fingertips"},
-    {"snapshot", "analysis", "sources"},
+    {"snapshot", "analysis", "sources", "neighbours"},
     {"plots"},
     {"runner"},
     {"report", "cli"},

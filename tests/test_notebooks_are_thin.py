@@ -14,7 +14,8 @@ import pytest
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
-EXPECTED = {"window_of_need.ipynb", "risk_factors.ipynb", "area_profile.ipynb"}
+EXPECTED = {"window_of_need.ipynb", "risk_factors.ipynb", "area_profile.ipynb",
+            "neighbours.ipynb"}
 
 #: Calls that write files (only report.save_figure / save_table may do that).
 FILE_IO_ATTRIBUTES = {"to_csv", "to_parquet", "to_excel", "to_json", "savefig", "write_text",
@@ -36,7 +37,7 @@ def _parameters_cells(nb):
     return [c for c in _code_cells(nb) if "parameters" in c.metadata.get("tags", [])]
 
 
-def test_the_three_report_notebooks_exist():
+def test_the_report_notebooks_exist():
     assert EXPECTED <= {p.name for p in NOTEBOOKS}
 
 
