@@ -298,3 +298,9 @@ class TestCategoryRows:
     def test_the_header_parses_as_the_current_27_columns(self, fake_api):
         header = data(fake_api, parent=6).content.split(b"\r\n")[0].decode().split(",")
         assert len(header) == len(parse.FINGERTIPS_CSV_COLUMNS)
+
+
+class TestListenBacklog:
+    def test_the_backlog_is_well_above_socketservers_five(self, fake_api):
+        # A burst of benchmark connections must queue, not be dropped and timed as retries.
+        assert fake_api._server.request_queue_size >= 128

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pandas as pd
 import pytest
 
@@ -183,12 +181,11 @@ class TestBatching:
         assert table["indicator_id"].nunique() == 150
 
     def test_batches_run_concurrently(self, settings, many_indicators):
-        # area_types, 2 metadata batches and 2 data batches at 0.3 s each: 1.5 s one at a time,
-        # about 0.9 s when the batches overlap.
-        started = time.monotonic()
+        # area_types, 2 metadata batches and 2 data batches at 0.3 s each: the server sees
+        # them overlap (a wall-time threshold was flaky on a loaded 2-core machine).
         fingertips.fingertips_data(list(range(800001, 800151)), progress=False,
                                    settings=settings.with_(api_base_url=many_indicators.url))
-        assert time.monotonic() - started < 1.35
+        assert many_indicators.max_in_flight == 4
 
 
 class TestDerivedCache:
