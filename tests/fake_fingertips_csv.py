@@ -36,9 +36,21 @@ import math
 import re
 from dataclasses import dataclass
 
-from cw_pophealth.fingertips import parse
-
 ENGLAND = "E92000001"
+#: The header the server writes (``CsvBuilderIndicatorDataHeaderWriter.cs``), as the real 2017
+#: export has it; the parent column is renamed per request (:func:`parent_column`). The fake
+#: keeps its own copy rather than the client's, so that it cannot agree with a client that
+#: gets the format wrong.
+HEADER_2017: tuple[str, ...] = (
+    "Indicator ID", "Indicator Name", "Parent Code", "Parent Name", "Area Code", "Area Name",
+    "Area Type", "Sex", "Age", "Category Type", "Category", "Time period", "Value",
+    "Lower CI 95.0 limit", "Upper CI 95.0 limit", "Lower CI 99.8 limit", "Upper CI 99.8 limit",
+    "Count", "Denominator", "Value note", "Recent Trend",
+    "Compared to England value or percentiles", "Compared to Region value or percentiles",
+    "Time period Sortable", "New data", "Compared to goal",
+)
+#: The current header: ``Time period range`` last (fingertipsR's README, 2022).
+HEADER: tuple[str, ...] = HEADER_2017 + ("Time period range",)
 T_ENGLAND, T_REGION = 15, 6
 
 #: Per-area ``Area Type`` labels of the ``area_type_id``-only path (API_NOTES.md [USE]).
@@ -93,8 +105,8 @@ class CsvFormat:
     @property
     def header_base(self) -> tuple[str, ...]:
         if self.name == "2017":
-            return parse.FINGERTIPS_CSV_COLUMNS_2017
-        return parse.FINGERTIPS_CSV_COLUMNS
+            return HEADER_2017
+        return HEADER
 
     def header(self, parent_short: str, parent_type: int) -> list[str]:
         columns = list(self.header_base)
@@ -124,7 +136,7 @@ class CsvFormat:
 
 
 #: Columns written from each observation (the parent and area-type columns are per request).
-DATA_COLUMNS = tuple(c for c in parse.FINGERTIPS_CSV_COLUMNS
+DATA_COLUMNS = tuple(c for c in HEADER
                      if c not in ("Parent Code", "Parent Name", "Area Name", "Area Type",
                                   "Compared to Region value or percentiles"))
 PARENT_COMPARISON = "compared_to_parent"

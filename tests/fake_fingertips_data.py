@@ -21,6 +21,7 @@ from cw_pophealth import catalogue, schema
 from cw_pophealth.fingertips import parse
 from fake_fingertips_csv import (
     DATA_COLUMNS,
+    HEADER,
     TIER_LABELS,
     CsvFormat,
     csv_text,
@@ -134,6 +135,8 @@ class FakeData:
         ind = d["indicator_id"].astype(int)
 
         def text(col: str) -> list[str]:
+            if col not in d.columns:  # an older tidy schema without the published columns
+                return [""] * n
             return [csv_text(v) if not pd.isna(v) else "" for v in d[col].tolist()]
 
         def number(col: str) -> list[str]:
@@ -182,7 +185,7 @@ class FakeData:
         self._cells = cells
         # Pre-joined parts of each row (see CsvFormat.line): the fields that do not change
         # from one request to the next.
-        columns = list(parse.FINGERTIPS_CSV_COLUMNS)
+        columns = list(HEADER)
         middle = columns[columns.index("Sex"):columns.index("Compared to Region value or "
                                                               "percentiles")]
         self._head = [f"{a},{b}" for a, b in zip(cells["Indicator ID"], cells["Indicator Name"],
