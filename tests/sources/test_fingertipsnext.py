@@ -1,8 +1,8 @@
 """Contract test: FingertipsNext's recorded response shape maps to the tidy schema.
 
 The body is a trimmed copy of a recorded-shaped fixture of dhsc-govuk/FingertipsNext
-(provenance in ``tests/data/README.md``). If FingertipsNext changes the shape, the first class
-fails and says which keys moved.
+(provenance in ``tests/data/fingertipsnext_indicator_data_example.provenance.md``). If
+FingertipsNext changes the shape, the first class fails and says which keys moved.
 """
 
 from __future__ import annotations
