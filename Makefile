@@ -26,19 +26,13 @@ help: ## List the targets
 .PHONY: env
 env: $(STAMP) ## Create .venv and install cw-pophealth with its dev tools
 
-# The processed table is a real file target: rebuilt only when the extracts or the code that reads
-# them change, so a no-change `make reports` does no data work.
-EXTRACTS ?= $(or $(CW_POPHEALTH_EXTRACTS),../shared/fingertips-extracts)
-INDICATORS := data/processed/indicators.parquet
-SNAPSHOT_SRC := $(addprefix src/cw_pophealth/,snapshot.py schema.py periods.py geography.py \
-	catalogue.py atomic.py fingertips/parse.py)
-SNAPSHOT_INPUTS := $(wildcard $(EXTRACTS)/trafford_themes/*.csv $(EXTRACTS)/ons_els/*.csv)
-
-$(INDICATORS): $(STAMP) $(SNAPSHOT_SRC) $(SNAPSHOT_INPUTS)
-	$(PY) -m cw_pophealth.cli build
-
+# The processed table is rebuilt only when it is not the one `build` made from the extracts and
+# the code as they are now. `build --if-stale` checks by content (the table's stamp records the
+# sha256 of every input file, of the code and of the table itself), not by file times, so a
+# damaged or replaced table is rebuilt even when it is newer than its inputs.
 .PHONY: data
-data: $(INDICATORS) ## Build data/processed/indicators.parquet from the offline snapshot (no network)
+data: $(STAMP) ## Build data/processed/indicators.parquet from the offline snapshot (no network)
+	$(PY) -m cw_pophealth.cli build --if-stale
 
 .PHONY: pull
 pull: $(STAMP) ## Pull the core indicators from the live Fingertips API into data/raw (needs network)
@@ -62,8 +56,14 @@ lint: $(STAMP) ## Lint the package, tests, benchmarks and notebooks (ruff) and t
 	$(PY) -m ruff check src tests benchmarks notebooks
 	$(PY) -m mypy
 
+LAB_STAMP := $(VENV)/.lab-stamp
+
+$(LAB_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,lab]'
+	@touch $(LAB_STAMP)
+
 .PHONY: lab
-lab: $(STAMP) ## Open JupyterLab on the notebooks
+lab: $(LAB_STAMP) ## Install JupyterLab (the [lab] extra) and open it on the notebooks
 	$(VENV)/bin/jupyter lab notebooks/
 
 .PHONY: clean

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Measure cw-pophealth's speed and print the figures (``make bench``).
 
-Three benchmarks (``--only`` picks one; see ``benchmarks/README.md`` for what each measures and
+Four benchmarks (``--only`` picks one; see ``benchmarks/README.md`` for what each measures and
 the server model):
 
 pull
@@ -16,6 +16,9 @@ reports
 scale
     The pull and an ``area_profile`` report per upper-tier area (papermill fan-out) for 1, N/4,
     N/2 and N areas: time per area and how it grows.
+fanout
+    The ``area_profile`` fan-out over every upper-tier area, warm kernels against a new kernel
+    per area (``--fresh-kernels``), paired in one session, with an output identity check.
 
 The fake Fingertips server (``tests/fake_fingertips.py``, serving the real extracts in the API's
 CSV format, with a listen backlog of 128 so that no burst of connections is dropped and timed
@@ -602,20 +605,109 @@ def bench_scale(args, server: FakeServer) -> dict:
     return out
 
 
+FANOUT_TARGET = 60.0  # seconds for every upper-tier area profile on 2 cores
+
+
+def _report_outputs(reports_dir: Path) -> dict[str, bytes]:
+    """Every figure, table and output record of a reports folder, by relative path."""
+    return {str(p.relative_to(reports_dir)): p.read_bytes()
+            for p in sorted(reports_dir.rglob("*"))
+            if p.is_file() and p.suffix in {".png", ".svg", ".csv"}
+            or p.name == "outputs.json"}
+
+
+def bench_fanout(args) -> dict:
+    """The area_profile fan-out over every upper-tier area: warm kernels against a new kernel
+    per area (``--fresh-kernels``, the design before warm kernels), paired, same session."""
+    import yaml
+
+    codes = _upper_tier_codes()
+    n = min(args.fanout_areas, len(codes))
+    work = Path(tempfile.mkdtemp(prefix="cwph-bench-fanout-"))
+    data_dir = work / "data"
+    config = work / "fanout.yaml"
+    config.write_text(yaml.safe_dump({"reports": [{
+        "name": "area_profile", "notebook": "area_profile.ipynb", "title": "Area profile",
+        "parameters": {"benchmark_code": "E92000001", "period": "latest"},
+        "fan_out": {"parameter": "area_code", "values": codes[:n]}}]}))
+    print(f"\n== fan-out: area_profile for {n} upper-tier areas, --jobs {args.jobs}, warm "
+          f"kernels vs a new kernel per area, {args.fanout_repeat} pair(s)", flush=True)
+    out: dict = {"areas": n, "jobs": args.jobs, "pairs": []}
+    try:
+        build = run_measured(_cli("build"), _reports_env(data_dir, work / "unused"))
+        if build["returncode"] != 0:
+            raise RuntimeError(f"build failed:\n{build['output_tail']}")
+        for i in range(args.fanout_repeat):
+            pair = {}
+            # Fresh first in odd pairs, warm first in even ones: drift hits both alike.
+            order = ["fresh", "warm"] if i % 2 == 0 else ["warm", "fresh"]
+            for mode in order:
+                reports = work / f"reports-{mode}"
+                shutil.rmtree(reports, ignore_errors=True)
+                argv = _cli("reports", "--config", str(config), "--jobs", str(args.jobs),
+                            "--force", *(["--fresh-kernels"] if mode == "fresh" else []))
+                m = run_measured(argv, _reports_env(data_dir, reports))
+                if m["returncode"] != 0:
+                    raise RuntimeError(f"{mode} fan-out failed:\n{m['output_tail']}")
+                m["summary"] = _summary_line(m["output_tail"])
+                pair[mode] = m
+            warm, fresh = (_report_outputs(work / f"reports-{m}") for m in ("warm", "fresh"))
+            pair["identical_outputs"] = warm == fresh
+            pair["files_compared"] = len(warm)
+            pair["differing"] = sorted(k for k in warm.keys() | fresh.keys()
+                                       if warm.get(k) != fresh.get(k))[:10]
+            pair["ratio"] = pair["fresh"]["wall"] / pair["warm"]["wall"]
+            out["pairs"].append(pair)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    rows = []
+    for i, pair in enumerate(out["pairs"], 1):
+        for mode in ("fresh", "warm"):
+            m = pair[mode]
+            rows.append([i, "new kernel per area (--fresh-kernels)" if mode == "fresh"
+                         else "warm kernels (default)", f"{m['wall']:.1f}",
+                         f"{m['wall'] / n:.2f}", f"{m['cpu'] / m['wall']:.2f}",
+                         f"{m['tree_peak_mb'] or 0:.0f}", m["summary"],
+                         _yes(m["wall"] < FANOUT_TARGET) if mode == "warm" and n >= 153
+                         else "-"])
+    ratios = [p["ratio"] for p in out["pairs"]]
+    out["ratio_median"] = _median(ratios)
+    out["warm_median"] = _median([p["warm"]["wall"] for p in out["pairs"]])
+    out["fresh_median"] = _median([p["fresh"]["wall"] for p in out["pairs"]])
+    identical = all(p["identical_outputs"] for p in out["pairs"])
+    _print_table(
+        f"Fan-out: area_profile for {n} areas, --jobs {args.jobs} (seconds)",
+        ["pair", "kernels", "wall s", "s/area", "cores busy", "peak MB", "notebooks",
+         f"< {FANOUT_TARGET:g} s"], rows,
+        f"Speed-up (new kernel per area ÷ warm), pair by pair: "
+        f"{', '.join(f'{r:.2f}x' for r in ratios)}; median {out['ratio_median']:.2f}x.\n"
+        f"Figures, tables and output records of the two runs byte-identical: "
+        f"{_yes(identical)} ({out['pairs'][0]['files_compared']} files)"
+        + ("" if identical else f"; first differing: {out['pairs'][0]['differing']}"))
+    return out
+
+
 # =============================================================================================
 # Main
 # =============================================================================================
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
-                        help="one repeat, the default and 16 workers only, 4 areas")
-    parser.add_argument("--only", choices=["pull", "reports", "scale"], action="append",
+                        help="one repeat, the default and 16 workers only, 4 areas "
+                        "(16 in the fan-out)")
+    parser.add_argument("--only", choices=["pull", "reports", "scale", "fanout"],
+                        action="append",
                         help="run only this benchmark (repeatable)")
     parser.add_argument("--areas", type=int, default=8,
                         help="upper-tier areas in the scale fan-out (default 8)")
     parser.add_argument("--all", action="store_true",
                         help="scale over all 153 upper-tier areas (about 10 minutes on 2 cores)")
     parser.add_argument("--repeat", type=int, default=3, help="cold runs per configuration")
+    parser.add_argument("--fanout-areas", type=int, default=153,
+                        help="areas in the warm-vs-fresh fan-out (default 153: all upper-tier)")
+    parser.add_argument("--fanout-repeat", type=int, default=1,
+                        help="warm/fresh pairs in the fan-out benchmark (default 1)")
     parser.add_argument("--workers", default="8,16",
                         help="max_workers values to try besides the default (comma-separated)")
     parser.add_argument("--jobs", type=int, default=2, help="notebooks run at once")
@@ -636,6 +728,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         args.repeat = 1
         args.workers = [16]
         args.areas = min(args.areas, 4)
+        args.fanout_areas = min(args.fanout_areas, 16)
     return args
 
 
@@ -651,7 +744,7 @@ def main(argv=None) -> int:
         spec = json.loads(args._measure)
         print(json.dumps(measure(spec["argv"], spec["env"])))
         return 0
-    only = args.only or ["pull", "reports", "scale"]
+    only = args.only or ["pull", "reports", "scale", "fanout"]
     from cw_pophealth import __version__
 
     started = time.perf_counter()
@@ -678,6 +771,8 @@ def main(argv=None) -> int:
                 results["scale"] = bench_scale(args, server)
     if "reports" in only:
         results["reports"] = bench_reports(args)
+    if "fanout" in only:
+        results["fanout"] = bench_fanout(args)
     results["seconds"] = time.perf_counter() - started
     path = args.json or RESULTS_DIR / f"bench-{_dt.datetime.now():%Y%m%d-%H%M%S}.json"
     path.parent.mkdir(parents=True, exist_ok=True)

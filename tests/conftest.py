@@ -53,10 +53,17 @@ def extracts_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def snapshot_table(extracts_dir, tmp_path_factory) -> pd.DataFrame:
-    """The tidy table built from the real extracts (written to a temporary data folder)."""
+def built_settings(extracts_dir, tmp_path_factory) -> Settings:
+    """Settings whose (temporary) data folder holds the snapshot built from the real extracts."""
     settings = get_settings(data_dir=tmp_path_factory.mktemp("data"))
-    return snapshot.build_snapshot(settings)
+    snapshot.build_snapshot(settings)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def snapshot_table(built_settings) -> pd.DataFrame:
+    """The tidy table built from the real extracts."""
+    return snapshot.load_indicators(built_settings)
 
 
 @pytest.fixture(scope="session")

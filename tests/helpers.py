@@ -5,6 +5,7 @@ Values made up here are synthetic test data and are labelled as such.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import nbformat
@@ -112,3 +113,58 @@ def tiny_notebook(path: Path) -> Path:
 def tiny_run(name: str = "tiny", **params) -> dict:
     """A reports-config entry for the tiny notebook."""
     return {"name": name, "notebook": "tiny.ipynb", "parameters": params}
+
+
+PROBE_KERNELSPEC = {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                   "language": "python"}}
+
+#: What the probe notebook records about the kernel it ran in.
+PROBE = """\
+import json, os, sys, warnings
+import matplotlib.pyplot as plt
+state = {
+    "pid": os.getpid(),
+    "cwd": os.getcwd(),
+    "marker": os.environ.get("CW_TEST_MARKER"),
+    "data": os.environ.get("CW_POPHEALTH_DATA"),
+    "leftover": "left_by_last_notebook" in dir(),
+    "open_figures": len(plt.get_fignums()),
+    "filters": len(warnings.filters),
+}
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("default")
+    warnings.warn_explicit("shown once per location", UserWarning, "probe.py", 1,
+                           module="probe", registry=sys.modules["__main__"].__dict__
+                           .setdefault("__warningregistry__", {}))
+state["warned"] = len(caught)
+"""
+#: What the probe then leaves behind, for the next notebook in the same kernel to find.
+LITTER = """\
+left_by_last_notebook = 1
+plt.figure()
+warnings.filterwarnings("ignore")
+open(os.path.join(output_dir, "state.json"), "w").write(json.dumps(state))
+"""
+
+
+def probe_notebook(path: Path, *, fail: bool = False) -> Path:
+    """A notebook that records the kernel it ran in (pid, folder, environment, leftovers) in
+    ``state.json`` and then litters the kernel, for the warm-kernel tests."""
+    cells = [new_code_cell('output_dir: str = ""', metadata={"tags": ["parameters"]}),
+             new_code_cell(PROBE), new_code_cell(LITTER)]
+    if fail:
+        cells.append(new_code_cell("raise RuntimeError('probe asked to fail')"))
+    nbformat.write(new_notebook(cells=cells, metadata=PROBE_KERNELSPEC), path)
+    return path
+
+
+def probe_job(tmp_path: Path, name: str, notebook: Path, **extra) -> dict:
+    """A runner job (as :mod:`cw_pophealth.runner.execute` takes) for the probe notebook."""
+    return {"name": name, "notebook": str(notebook), "parameters": {}, "title": name,
+            "env": {"CW_TEST_MARKER": name}, "timeout": 120, "labels": {},
+            "staging": str(tmp_path / "staging" / name), **extra}
+
+
+def probe_state(j: dict) -> dict:
+    """What the probe notebook of job ``j`` recorded."""
+    return json.loads((Path(j["staging"]) / "state.json").read_text())

@@ -13,13 +13,13 @@ class TestBuildCommand:
         assert cli.main(["build"]) == 0 and len(schema.read_tidy(
             tmp_path / "processed" / "indicators.parquet")) > 0
 
-    def test_missing_extracts_exit_1_with_a_sentence_not_a_traceback(self, tmp_path, monkeypatch,
+    def test_missing_extracts_exit_2_with_a_sentence_not_a_traceback(self, tmp_path, monkeypatch,
                                                                      capsys):
         monkeypatch.setenv("CW_POPHEALTH_EXTRACTS", str(tmp_path / "nowhere"))
         monkeypatch.setenv("CW_POPHEALTH_DATA", str(tmp_path))
         code = cli.main(["build"])
         err = capsys.readouterr().err
-        assert code == 1 and "CW_POPHEALTH_EXTRACTS" in err and "Traceback" not in err
+        assert code == 2 and "CW_POPHEALTH_EXTRACTS" in err and "Traceback" not in err
 
 
 class TestParser:

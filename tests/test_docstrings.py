@@ -17,6 +17,8 @@ import cw_pophealth
 MODULES = sorted(m.name for m in pkgutil.walk_packages(cw_pophealth.__path__, "cw_pophealth."))
 #: Modules whose public methods are documented with runnable examples.
 WITH_EXAMPLES = ["cw_pophealth.stats.intervals", "cw_pophealth.stats.comparisons",
+                 "cw_pophealth.stats.life_expectancy", "cw_pophealth.stats.inequality",
+                 "cw_pophealth.stats.quantiles",
                  "cw_pophealth.stats.trend", "cw_pophealth.stats.dsr", "cw_pophealth.periods",
                  "cw_pophealth.fingertips.cache", "cw_pophealth.fingertips.parse",
                  "cw_pophealth.atomic", "cw_pophealth.catalogue"]

@@ -18,7 +18,7 @@ PACKAGE = Path(cw_pophealth.__file__).resolve().parent
 STAGES = [
     {"errors"},
     {"config", "catalogue", "periods", "atomic", "fingerprint"},
-    {"schema"},
+    {"schema", "memo"},
     {"geography"},
     {"stats", "fingertips"},
     {"snapshot", "analysis", "sources", "neighbours"},

@@ -15,7 +15,7 @@ import pytest
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 EXPECTED = {"window_of_need.ipynb", "risk_factors.ipynb", "area_profile.ipynb",
-            "neighbours.ipynb"}
+            "neighbours.ipynb", "inequalities.ipynb"}
 
 #: Calls that write files (only report.save_figure / save_table may do that).
 FILE_IO_ATTRIBUTES = {"to_csv", "to_parquet", "to_excel", "to_json", "savefig", "write_text",

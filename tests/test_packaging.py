@@ -7,6 +7,7 @@ import subprocess
 import sys
 from importlib import metadata
 
+import pytest
 import tomllib
 import yaml
 
@@ -77,3 +78,50 @@ class TestLayout:
 
     def test_ci_script_runs_the_readme_test_command(self):
         assert "make test" in (PROJECT_ROOT / ".ci" / "run").read_text()
+
+
+def _closure(requirements: list[str]) -> set[str]:
+    """Names of every installed distribution that ``requirements`` pull in, extras included."""
+    from packaging.requirements import Requirement
+
+    seen: set[str] = set()
+    todo = [(Requirement(r), frozenset(Requirement(r).extras)) for r in requirements]
+    while todo:
+        req, extras = todo.pop()
+        name = req.name.lower().replace("_", "-")
+        key = f"{name}[{','.join(sorted(extras))}]"
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            dist = metadata.distribution(req.name)
+        except metadata.PackageNotFoundError:
+            continue
+        for text in dist.requires or []:
+            child = Requirement(text)
+            env_extras = [""] + sorted(extras)
+            if child.marker is None or any(child.marker.evaluate({"extra": e})
+                                           for e in env_extras):
+                todo.append((child, frozenset(child.extras)))
+    return {k.split("[")[0] for k in seen}
+
+
+class TestLeanInstall:
+    def test_jupyterlab_is_only_in_the_lab_extra(self):
+        project = _pyproject()["project"]
+        everywhere = project["dependencies"] + project["optional-dependencies"]["dev"]
+        assert "jupyterlab" not in {_name(r) for r in everywhere}
+        assert "jupyterlab" in {_name(r) for r in project["optional-dependencies"]["lab"]}
+
+    def test_nothing_in_the_runtime_or_dev_install_pulls_in_jupyterlab(self):
+        project = _pyproject()["project"]
+        pulled = _closure(project["dependencies"] + project["optional-dependencies"]["dev"])
+        assert {"jupyterlab", "jupyter-server", "jupyter-events", "rfc3987-syntax"} & pulled \
+            == set()
+
+    def test_the_closure_walk_finds_what_the_lab_extra_pulls_in(self):
+        # The check above cannot pass vacuously: the same walk finds them through jupyterlab.
+        pulled = _closure(["jupyterlab>=4"])
+        if "jupyterlab" not in pulled or "jupyter-server" not in pulled:
+            pytest.skip("jupyterlab is not installed here")
+        assert "jupyter-events" in pulled

@@ -39,6 +39,43 @@ class TestSaveFigure:
         assert (record["period"], record["title"].startswith("Life expectancy")) == (
             "2021 - 23", True)
 
+    def test_the_same_figure_gives_the_same_svg_bytes_every_time(self, tmp_path):
+        def draw(folder):
+            fig, ax = plt.subplots()
+            ax.plot([1, 2, 3], [2, 1, 3], marker="o")
+            ax.set_title("Synthetic values")
+            return report.save_figure(fig, "chart", output_dir=folder)[1].read_bytes()
+
+        assert draw(tmp_path / "a") == draw(tmp_path / "b")
+
+
+class TestShowFigure:
+    def test_shows_the_very_png_it_saves_and_closes_the_figure(self, tmp_path, monkeypatch):
+        shown = []
+        monkeypatch.setattr("IPython.display.display", shown.append)
+        fig, ax = plt.subplots(figsize=(4, 3))
+        ax.set_title("Synthetic values")
+        png, svg = report.show_figure(fig, "chart", output_dir=tmp_path)
+        assert [type(x).__name__ for x in shown] == ["Image"]
+        assert shown[0].data == png.read_bytes() and svg.is_file()
+        assert not plt.fignum_exists(fig.number)  # the inline backend will not draw it again
+
+    def test_shows_it_at_its_natural_size(self, tmp_path, monkeypatch):
+        shown = []
+        monkeypatch.setattr("IPython.display.display", shown.append)
+        fig, _ = plt.subplots(figsize=(4, 3))
+        report.show_figure(fig, "chart", output_dir=tmp_path)
+        pixels = int.from_bytes(shown[0].data[16:20], "big")
+        assert shown[0].width == round(pixels * 96 / report.PNG_DPI)
+
+    def test_an_empty_output_dir_shows_but_saves_nothing(self, tmp_path, monkeypatch):
+        shown = []
+        monkeypatch.setattr("IPython.display.display", shown.append)
+        monkeypatch.chdir(tmp_path)
+        fig, _ = plt.subplots()
+        assert report.show_figure(fig, "chart", output_dir="") == []
+        assert len(shown) == 1 and list(tmp_path.iterdir()) == []
+
 
 class TestSaveTable:
     def test_writes_csv_under_tables(self, tmp_path):

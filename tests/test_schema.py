@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import pandas as pd
 import pytest
 
@@ -138,3 +141,47 @@ class TestDeduplicateSources:
         df.loc[0, "value"] = 60.0
         schema.deduplicate_sources(df, ["ons_els"])
         assert "differ between sources" in caplog.text
+
+
+class TestTableStamps:
+    @pytest.fixture
+    def table(self, tmp_path):
+        path = tmp_path / "indicators.parquet"
+        schema.write_tidy(synthetic_rows(), path)
+        return path
+
+    def test_the_stamp_names_the_command_that_made_the_table(self, table):
+        schema.write_table_stamp(table, "inputs-1", made_by="cw-pophealth build")
+        assert schema.read_table_stamp(table)["made_by"] == "cw-pophealth build"
+
+    def test_stamped_table_is_returned_for_the_same_inputs(self, table):
+        schema.write_table_stamp(table, "inputs-1")
+        assert schema.read_stamped_table(table, "inputs-1") == table.read_bytes()
+
+    def test_other_inputs_give_none(self, table):
+        schema.write_table_stamp(table, "inputs-1")
+        assert schema.read_stamped_table(table, "inputs-2") is None
+
+    def test_no_stamp_gives_none(self, table):
+        assert schema.read_stamped_table(table, "inputs-1") is None
+
+    def test_a_table_changed_after_stamping_gives_none(self, table):
+        schema.write_table_stamp(table, "inputs-1")
+        synthetic_rows(1).to_parquet(table, index=False)
+        assert schema.read_stamped_table(table, "inputs-1") is None
+
+    def test_a_damaged_stamp_gives_none(self, table):
+        schema.write_table_stamp(table, "inputs-1").write_text("{not json", encoding="utf-8")
+        assert schema.read_stamped_table(table, "inputs-1") is None
+
+    def test_a_missing_table_gives_none(self, table):
+        schema.write_table_stamp(table, "inputs-1")
+        table.unlink()
+        assert schema.read_stamped_table(table, "inputs-1") is None
+
+    def test_stamp_is_a_hidden_file_beside_the_table(self, table):
+        assert schema.stamp_path(table) == table.parent / ".indicators.parquet.inputs.json"
+
+    def test_stamp_records_the_table_sha256(self, table):
+        stamp = json.loads(schema.write_table_stamp(table, "inputs-1").read_text(encoding="utf-8"))
+        assert stamp["table_sha256"] == hashlib.sha256(table.read_bytes()).hexdigest()

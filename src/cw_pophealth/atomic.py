@@ -60,8 +60,11 @@ def write_via(path: str | os.PathLike, write: Callable[[str], object], *,
     'done'
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise _naming(exc, path.parent) from exc
     os.close(fd)
     try:
         write(tmp)
@@ -69,12 +72,21 @@ def write_via(path: str | os.PathLike, write: Callable[[str], object], *,
             with open(tmp, "rb+") as handle:
                 os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        raise _naming(exc, path) from exc
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     if durable:
         fsync_dir(path.parent)
     return path
+
+
+def _naming(exc: OSError, path: Path) -> OSError:
+    """``exc`` with the path it concerns, for errors raised without one (pyarrow's, say)."""
+    if exc.filename is not None:
+        return exc
+    return OSError(exc.errno, exc.strerror or str(exc), str(path))
 
 
 def write_bytes(path: str | os.PathLike, data: bytes, *, durable: bool = False) -> Path:

@@ -121,6 +121,15 @@ EXTRA_INDICATORS: tuple[IndicatorSpec, ...] = (
         "Preventable CVD mortality <75", "per 100,000", "rate", POLARITY_LOW_IS_GOOD,
         "Fingertips RAG low-is-good (a mortality rate)",
     ),
+    IndicatorSpec(
+        "sii_life_expectancy", 92901,
+        "Slope index of inequality in life expectancy at birth",
+        "SII in life expectancy", "years", "life expectancy", POLARITY_LOW_IS_GOOD,
+        "A smaller gap between the most and least deprived is less inequality, the aim of both "
+        "founding documents; psychty_la_ph_walkthrough/ut_data_meta_extract.json classes 92901 "
+        "'Lower is better'. Fingertips' own polarity for 92901 is in no offline extract",
+        ("Male", "Female"),
+    ),
 )
 
 def all_indicators() -> tuple[IndicatorSpec, ...]:

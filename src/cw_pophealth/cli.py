@@ -8,20 +8,23 @@
 ``reports``
     Run every notebook in the reports config through papermill into ``reports/``.
 
-Exit status is 0 on success, 2 for a bad argument or parameter, 1 for any other failure; errors
-are printed as one plain sentence saying what to do, not a traceback (``--verbose`` shows it).
+Exit status is 0 on success; 2 for anything the user can correct (a bad argument, parameter,
+setting or config file, or a data folder that cannot be written); 1 for any other failure (the
+API down, a notebook that failed). Errors are printed as plain sentences that say what to do,
+never a traceback (``--verbose`` shows it).
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import sys
 from pathlib import Path
 
 from cw_pophealth import __version__
 from cw_pophealth.config import get_settings
-from cw_pophealth.errors import CwPopHealthError, ParameterError
+from cw_pophealth.errors import ConfigError, CwPopHealthError, ParameterError
 
 logger = logging.getLogger("cw_pophealth")
 
@@ -32,10 +35,54 @@ def _csv_list(text: str | None) -> list[str] | None:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-def _cmd_build(_args: argparse.Namespace) -> int:
+def _area_type_ids(text: str) -> list[int]:
+    """``--area-types``: comma-separated whole numbers (argparse reports anything else)."""
+    values = _csv_list(text) or []
+    bad = [v for v in values if not v.isdigit()]
+    if bad or not values:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a list of area-type ids: give whole numbers separated by commas, "
+            "e.g. 502,501 (counties & UAs, districts & UAs); list them with "
+            "cw_pophealth.fingertips.area_types()")
+    return [int(v) for v in values]
+
+
+def _positive_int(text: str) -> int:
+    """A whole number of at least 1 (argparse reports anything else)."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
+#: What to say for operating-system errors a user can fix.
+_OS_ADVICE = {
+    errno.ENOSPC: "the disk is full: free some space, or set CW_POPHEALTH_DATA / "
+                  "CW_POPHEALTH_REPORTS to a folder on another disk",
+    errno.EROFS: "the file system is read-only: set CW_POPHEALTH_DATA / CW_POPHEALTH_REPORTS to "
+                 "a writable folder",
+    errno.EACCES: "permission denied: make the folder writable, or set CW_POPHEALTH_DATA / "
+                  "CW_POPHEALTH_REPORTS to a folder you can write",
+    errno.EPERM: "permission denied: make the folder writable, or set CW_POPHEALTH_DATA / "
+                 "CW_POPHEALTH_REPORTS to a folder you can write",
+    errno.ENOTDIR: "a part of the path is a file, not a folder: check CW_POPHEALTH_DATA / "
+                   "CW_POPHEALTH_REPORTS",
+}
+
+
+def _os_error_message(exc: OSError) -> str:
+    where = exc.filename or "a file"
+    advice = _OS_ADVICE.get(exc.errno or 0, "check that the path exists and can be written")
+    return f"could not use {where} ({exc.strerror or exc}): {advice}."
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
     from cw_pophealth import snapshot
 
     settings = get_settings()
+    if args.if_stale and snapshot.is_current(settings):
+        logger.info("%s is up to date with the extracts and the code; not rebuilt",
+                    settings.indicators_table)
+        return 0
     table = snapshot.build_snapshot(settings)
     logger.info("Built %s (%d rows) from %s", settings.indicators_table, len(table),
                 settings.extracts_dir)
@@ -49,7 +96,7 @@ def _cmd_pull(args: argparse.Namespace) -> int:
     table = fingertips.pull(
         indicators=_csv_list(args.indicators),
         area_codes=_csv_list(args.areas),
-        area_type_ids=[int(x) for x in _csv_list(args.area_types) or []] or None,
+        area_type_ids=args.area_types,
         settings=settings,
         progress=not args.no_progress,
     )
@@ -59,12 +106,14 @@ def _cmd_pull(args: argparse.Namespace) -> int:
 
 def _cmd_reports(args: argparse.Namespace) -> int:
     from cw_pophealth.runner import run_reports
+    from cw_pophealth.runner.state import LOCK_WAIT
 
     settings = get_settings()
     config = Path(args.config) if args.config else settings.reports_config
     summary = run_reports(
         config, settings=settings, jobs=args.jobs, force=args.force, only=_csv_list(args.only),
         executor=args.executor, dask_address=args.dask_address,
+        wait=0.0 if args.no_wait else LOCK_WAIT, fresh_kernels=args.fresh_kernels,
     )
     logger.info("%s", summary)
     return 0
@@ -78,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p_build = sub.add_parser("build", help="build the tidy table from the offline extracts")
+    p_build.add_argument("--if-stale", action="store_true",
+                         help="rebuild only if the extracts or the code changed since the last "
+                              "build, or the table was damaged, edited or replaced by a pull")
     p_build.set_defaults(func=_cmd_build)
 
     p_pull = sub.add_parser("pull", help="pull indicators from the Fingertips API")
@@ -86,21 +138,28 @@ def build_parser() -> argparse.ArgumentParser:
     p_pull.add_argument("--indicators", help="comma-separated Fingertips ids or catalogue keys "
                                              "(default: the core indicators)")
     p_pull.add_argument("--areas", help="comma-separated area codes to keep (default: all)")
-    p_pull.add_argument("--area-types", help="comma-separated Fingertips area-type ids "
-                                             "(default: 502,501)")
+    p_pull.add_argument("--area-types", type=_area_type_ids,
+                        help="comma-separated Fingertips area-type ids (default: 502,501)")
     p_pull.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p_pull.set_defaults(func=_cmd_pull)
 
     p_rep = sub.add_parser("reports", help="run the notebooks into reports/")
     p_rep.add_argument("--config", help="YAML of report parameters (default config/reports.yaml)")
-    p_rep.add_argument("--jobs", type=int, default=2, help="notebooks run in parallel")
+    p_rep.add_argument("--jobs", type=_positive_int, default=2,
+                       help="notebooks run in parallel")
     p_rep.add_argument("--force", action="store_true", help="re-run even if nothing changed")
     p_rep.add_argument("--only", help="comma-separated report names to run")
+    p_rep.add_argument("--no-wait", action="store_true",
+                       help="stop at once if another run is writing the reports folder (by "
+                            "default, wait up to 30 minutes for it to finish)")
     p_rep.add_argument("--executor", choices=("process", "dask"), default="process",
                        help="run notebooks in local worker processes or on a Dask cluster")
     p_rep.add_argument("--dask-address", help="scheduler address of an existing Dask cluster "
                                               "(default: $CW_POPHEALTH_DASK_SCHEDULER, else a "
                                               "LocalCluster of --jobs workers)")
+    p_rep.add_argument("--fresh-kernels", action="store_true",
+                       help="start a new kernel for every notebook instead of reusing one per "
+                            "worker (slower; for comparison and debugging)")
     p_rep.set_defaults(func=_cmd_reports)
     return parser
 
@@ -114,17 +173,29 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         return args.func(args)
-    except ParameterError as exc:
+    except KeyboardInterrupt:
+        print("cw-pophealth: interrupted; nothing half-written was kept.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - every failure becomes one plain message
         if args.verbose:
             raise
-        print(f"cw-pophealth: error: {exc}", file=sys.stderr)
-        return 2
-    except (CwPopHealthError, FileNotFoundError) as exc:
-        if args.verbose:
-            raise
-        print(f"cw-pophealth: error: {exc}", file=sys.stderr)
-        return 1
+        status, message = _status_and_message(exc)
+        print(f"cw-pophealth: error: {message}", file=sys.stderr)
+        return status
 
+
+def _status_and_message(exc: BaseException) -> tuple[int, str]:
+    """Exit status and message for a failure: 2 when the user can correct it, else 1."""
+    if isinstance(exc, (ParameterError, ConfigError)):
+        return 2, str(exc)
+    if isinstance(exc, OSError) and exc.errno in _OS_ADVICE:
+        return 2, _os_error_message(exc)
+    if isinstance(exc, (CwPopHealthError, FileNotFoundError)):
+        return 1, str(exc)
+    if isinstance(exc, OSError):
+        return 1, _os_error_message(exc)
+    return 1, (f"unexpected {type(exc).__name__}: {exc}. This is a bug in cw-pophealth: "
+               "run the command again with --verbose and report the traceback.")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -31,9 +31,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 logger = logging.getLogger(__name__)
 
@@ -58,8 +60,25 @@ def _find_project_root() -> Path:
 PROJECT_ROOT = _find_project_root()
 
 
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
+
+
 def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+    """An on/off setting from the environment variable ``name`` (unset means off).
+
+    Raises
+    ------
+    cw_pophealth.errors.ConfigError
+        For a value that is neither on (1, true, yes, on) nor off (0, false, no, off).
+    """
+    text = os.environ.get(name, "").strip().lower()
+    if text in _TRUE | _FALSE:
+        return text in _TRUE
+    from cw_pophealth.errors import ConfigError
+
+    raise ConfigError(f"{name}={os.environ[name]!r} is not valid: use 1 (on) or 0 (off), or unset "
+                      "it.")
 
 
 def _env_number(name: str, default: float, kind: type = float, minimum: float = 0) -> float:
@@ -77,13 +96,30 @@ def _env_number(name: str, default: float, kind: type = float, minimum: float = 
         value = kind(text)
     except ValueError:
         value = None
-    if value is None or value < minimum:
+    if value is None or not math.isfinite(value) or value < minimum:
         from cw_pophealth.errors import ConfigError
 
         what = "a whole number" if kind is int else "a number"
         raise ConfigError(f"{name}={text!r} is not valid: use {what} of at least {minimum:g}, "
                           f"or unset it for the default ({default:g}).")
     return value
+
+
+def _api_url(text: str) -> str:
+    """The API base URL, ending in ``/``.
+
+    Raises
+    ------
+    cw_pophealth.errors.ConfigError
+        If it is not an http(s) URL with a host; the message names FINGERTIPS_API_URL.
+    """
+    parts = urlsplit(text.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        from cw_pophealth.errors import ConfigError
+
+        raise ConfigError(f"FINGERTIPS_API_URL={text!r} is not a web address: use "
+                          f"{DEFAULT_API_URL} (the default), or unset it.")
+    return text.strip() if text.strip().endswith("/") else text.strip() + "/"
 
 
 def _default_extracts_dir(project_root: Path) -> Path | None:
@@ -209,9 +245,7 @@ def get_settings(**overrides) -> Settings:
     root = PROJECT_ROOT
     data_dir = Path(os.environ.get("CW_POPHEALTH_DATA", root / "data")).expanduser().resolve()
     reports_dir = Path(os.environ.get("CW_POPHEALTH_REPORTS", root / "reports")).expanduser()
-    base_url = os.environ.get("FINGERTIPS_API_URL", DEFAULT_API_URL)
-    if not base_url.endswith("/"):
-        base_url += "/"
+    base_url = _api_url(os.environ.get("FINGERTIPS_API_URL", DEFAULT_API_URL))
     settings = Settings(
         project_root=root,
         data_dir=data_dir,

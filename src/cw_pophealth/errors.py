@@ -82,3 +82,8 @@ class OfflineCacheMissError(CwPopHealthError):
 
 class SchemaValidationError(CwPopHealthError):
     """A tidy table breaks the documented schema; the message names the column and the file."""
+
+
+class DamagedTableError(SchemaValidationError):
+    """A table file cannot be read at all (truncated, overwritten, not Parquet); the message
+    names the file and how to rebuild it."""

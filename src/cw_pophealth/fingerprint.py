@@ -12,10 +12,12 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-__all__ = ["digest_of", "file_sha256", "package_source_sha256", "sha256_bytes"]
+__all__ = ["code_fingerprint", "digest_of", "file_sha256", "package_source_sha256",
+           "sha256_bytes"]
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -50,11 +52,12 @@ def digest_of(description: Mapping[str, Any]) -> str:
     return sha256_bytes(text.encode("utf-8"))
 
 
-@functools.cache
 def package_source_sha256() -> str:
     """SHA-256 over this package's ``.py`` files (relative names and contents).
 
-    Computed once per process: the installed code does not change under a running process.
+    Read afresh at each call (2 ms): in an editable install the source can change under a
+    running session, and a warm kernel started before the change must not run the next report
+    (:mod:`cw_pophealth.runner.kernels`). :func:`code_fingerprint` keeps the first value.
     """
     root = Path(__file__).resolve().parent
     digest = hashlib.sha256()
@@ -62,3 +65,19 @@ def package_source_sha256() -> str:
         digest.update(str(path.relative_to(root).as_posix()).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """SHA-256 of the code that turns source files into tidy rows: this package's source
+    (:func:`package_source_sha256`) and version, plus the installed pandas and pyarrow versions
+    (read from their metadata, without importing them)."""
+    from cw_pophealth import __version__
+
+    versions = [__version__, package_source_sha256()]
+    for dist in ("pandas", "pyarrow"):
+        try:
+            versions.append(metadata.version(dist))
+        except metadata.PackageNotFoundError:
+            versions.append("absent")
+    return sha256_bytes("|".join(versions).encode())

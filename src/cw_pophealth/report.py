@@ -8,21 +8,30 @@ and nothing is saved.
 
 from __future__ import annotations
 
+import html
+import io
 import json
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.figure import Figure
 
 from cw_pophealth import __version__, atomic
 from cw_pophealth.plots import figure_metadata, figure_title
 from cw_pophealth.runner.parameters import validate_parameters
 from cw_pophealth.runner.state import OUTPUTS_FILE
 
+if TYPE_CHECKING:
+    from IPython.display import Markdown
+
 logger = logging.getLogger(__name__)
 
-__all__ = ["display_table", "save_figure", "save_table", "validate_parameters"]
+__all__ = ["PNG_DPI", "display_table", "markdown", "save_figure", "save_table", "show_figure",
+           "validate_parameters"]
 
 
 def _target_dir(output_dir: str | os.PathLike | None, sub: str, name: str) -> Path | None:
@@ -41,8 +50,14 @@ def _append_output(output_dir: Path, record: dict) -> None:
     atomic.write_json(path, records)
 
 
-def save_figure(fig, stem: str, *, output_dir: str | os.PathLike | None = None,
-                dpi: int = 150) -> list[Path]:
+#: Resolution of saved PNGs (dots per inch).
+PNG_DPI = 150
+#: CSS pixels per inch when a notebook shows a saved PNG (the browser's reference pixel).
+_CSS_DPI = 96
+
+
+def save_figure(fig: Figure, stem: str, *, output_dir: str | os.PathLike | None = None,
+                dpi: int = PNG_DPI) -> list[Path]:
     """Save a figure as PNG and SVG, with its title, source and data period embedded.
 
     Parameters
@@ -61,29 +76,70 @@ def save_figure(fig, stem: str, *, output_dir: str | os.PathLike | None = None,
     -------
     list of pathlib.Path
         The PNG and SVG written.
+
+    See Also
+    --------
+    show_figure : save and show in the notebook, rendering each format once.
     """
+    return _save(fig, stem, output_dir=output_dir, dpi=dpi)[1]
+
+
+def show_figure(fig: Figure, stem: str, *, output_dir: str | os.PathLike | None = None,
+                dpi: int = PNG_DPI) -> list[Path]:
+    """Save a figure as :func:`save_figure` does and show it in the notebook, closing it.
+
+    The PNG is rendered once and the same bytes are both written and shown, and the figure is
+    closed so that the notebook's inline backend does not render it again: each figure is
+    rendered once per format (PNG, SVG). Shown at its natural size (the PNG's pixels at
+    ``dpi``).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PNG and SVG written (``[]`` when ``output_dir`` is ``""``).
+    """
+    png, paths = _save(fig, stem, output_dir=output_dir, dpi=dpi)
+    plt.close(fig)
+    try:
+        from IPython.display import Image, display
+    except ImportError:  # pragma: no cover - IPython ships with ipykernel
+        return paths
+    width = int.from_bytes(png[16:20], "big")  # the PNG header's width, in pixels
+    display(Image(data=png, format="png", width=round(width * _CSS_DPI / dpi)))
+    return paths
+
+
+def _save(fig: Figure, stem: str, *, output_dir: str | os.PathLike | None,
+          dpi: int) -> tuple[bytes, list[Path]]:
+    """Render the PNG (always) and, when saving, write it and the SVG; record the outputs."""
+    meta = figure_metadata(fig)
+    title = meta.get("title") or figure_title(fig) or stem
+    description = f"Source: {meta.get('source', '')}. Data period: {meta.get('period', '')}."
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", facecolor="white",
+                metadata={"Title": title, "Description": description,
+                          "Software": f"cw_pophealth {__version__}"})
+    png_bytes = buffer.getvalue()
     folder = _target_dir(output_dir, "figures", stem)
     if folder is None:
         logger.info("output_dir is empty: figure %r not saved", stem)
-        return []
-    folder.mkdir(parents=True, exist_ok=True)
-    meta = figure_metadata(fig)
-    title = meta.get("title") or figure_title(fig) or stem
+        return png_bytes, []
     base = folder / Path(stem).name
-    description = f"Source: {meta.get('source', '')}. Data period: {meta.get('period', '')}."
     png, svg = base.with_suffix(".png"), base.with_suffix(".svg")
-    fig.savefig(png, dpi=dpi, bbox_inches="tight", facecolor="white",
-                metadata={"Title": title, "Description": description,
-                          "Software": f"cw_pophealth {__version__}"})
-    fig.savefig(svg, bbox_inches="tight", facecolor="white",
-                metadata={"Title": title, "Description": description, "Date": None})
+    atomic.write_bytes(png, png_bytes)
+    # A fixed salt makes the SVG's internal ids a function of its content, so the same figure
+    # gives the same bytes on every run (matplotlib draws them from uuid4 otherwise).
+    with plt.rc_context({"svg.hashsalt": "cw_pophealth"}):
+        atomic.write_via(svg, lambda tmp: fig.savefig(
+            tmp, format="svg", bbox_inches="tight", facecolor="white",
+            metadata={"Title": title, "Description": description, "Date": None}))
     logger.info("Saved figure %s (.png, .svg)", base)
     if output_dir is not None:
         root = Path(output_dir).expanduser().resolve()
         _append_output(root, {"kind": "figure", "title": title,
                               "period": meta.get("period"), "source": meta.get("source"),
                               "files": [str(p.relative_to(root)) for p in (png, svg)]})
-    return [png, svg]
+    return png_bytes, [png, svg]
 
 
 def _period_summary(df: pd.DataFrame) -> str | None:
@@ -136,6 +192,23 @@ def save_table(df: pd.DataFrame, path: str | os.PathLike, *,
     return target
 
 
+def markdown(template: str, /, **values: object) -> Markdown:
+    """Markdown for a notebook, with ``values`` from the data escaped before they are filled in.
+
+    Names from the data (areas, indicators, notes) go into ``{name}`` fields of ``template``
+    HTML-escaped, so that a name such as ``<script>`` is shown as text, never run, in the
+    executed notebook and its HTML. The template itself is trusted (it is the notebook's text).
+
+    Examples
+    --------
+    >>> markdown("## {area} ({code})", area="<b>Coventry</b>", code="E08000026").data
+    '## &lt;b&gt;Coventry&lt;/b&gt; (E08000026)'
+    """
+    from IPython.display import Markdown
+
+    return Markdown(template.format(**{k: html.escape(str(v)) for k, v in values.items()}))
+
+
 def display_table(df: pd.DataFrame, *, caption: str | None = None) -> None:
     """Display every row of a table in a notebook (no index, optional caption).
 
@@ -147,9 +220,12 @@ def display_table(df: pd.DataFrame, *, caption: str | None = None) -> None:
     except ImportError:  # pragma: no cover - IPython ships with ipykernel
         logger.info("%s\n%s", caption or "", df.to_string(index=False))
         return
-    styler = df.style.hide(axis="index").format(na_rep="—", precision=1)
+    # Cells, headers and the caption hold names from the data (areas, indicators, notes):
+    # escape them, so that a name such as "<script>" is shown, never run.
+    styler = df.style.hide(axis="index").format(na_rep="—", precision=1, escape="html")
+    styler = styler.format_index(escape="html", axis=1)
     if caption:
-        styler = styler.set_caption(caption)
+        styler = styler.set_caption(html.escape(caption))
     with pd.option_context("styler.render.max_rows", None,
                            "styler.render.max_elements", max(262144, df.size + 1)):
         display(styler)

@@ -8,17 +8,20 @@ missing values stay missing.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from cw_pophealth import atomic
-from cw_pophealth.errors import SchemaValidationError
+from cw_pophealth.errors import DamagedTableError, SchemaValidationError
+from cw_pophealth.fingerprint import sha256_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -233,7 +236,70 @@ def read_tidy(path: str | os.PathLike) -> pd.DataFrame:
             f"No indicator table at {path}. Build it with `make data` (offline snapshot) or "
             "`cw-pophealth pull` (live API)."
         )
-    return validate_tidy(pd.read_parquet(path), where=path)
+    try:
+        frame = pd.read_parquet(path)
+    except (OSError, ValueError, TypeError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise DamagedTableError(
+            f"The indicator table {path} is damaged and cannot be read ({exc}). Rebuild it: "
+            "`make data` (offline snapshot) or `cw-pophealth pull --offline` (from the raw "
+            "cache of an earlier pull).") from exc
+    return validate_tidy(frame, where=path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Table stamps: what a written table was built from
+# ---------------------------------------------------------------------------------------------
+#: File name suffix of a table's stamp (``.indicators.parquet.inputs.json``).
+STAMP_SUFFIX = ".inputs.json"
+
+
+def stamp_path(table_path: str | os.PathLike) -> Path:
+    """The stamp file of a table: ``.<name>.inputs.json`` beside it."""
+    table_path = Path(table_path)
+    return table_path.with_name(f".{table_path.name}{STAMP_SUFFIX}")
+
+
+def write_table_stamp(table_path: str | os.PathLike, inputs_digest: str, *,
+                      made_by: str = "") -> Path:
+    """Record that the file now at ``table_path`` was built from inputs with this digest.
+
+    The stamp holds the digest, the command that made the table (``made_by``, e.g.
+    ``"cw-pophealth build"``) and the sha256 and size of the table file as it is now, so any
+    later change to the file (rebuilt by another command, edited, truncated) voids it.
+    """
+    table_path = Path(table_path)
+    data = table_path.read_bytes()
+    stamp = {"inputs_sha256": inputs_digest, "table_sha256": sha256_bytes(data),
+             "bytes": len(data), "table_file": table_path.name, "made_by": made_by,
+             "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds")
+             .replace("+00:00", "Z")}
+    return atomic.write_json(stamp_path(table_path), stamp)
+
+
+def read_table_stamp(table_path: str | os.PathLike) -> dict | None:
+    """The stamp of a table, or ``None`` when there is none or it cannot be read."""
+    try:
+        stamp = json.loads(stamp_path(table_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return stamp if isinstance(stamp, dict) else None
+
+
+def read_stamped_table(table_path: str | os.PathLike, inputs_digest: str) -> bytes | None:
+    """The table file's bytes if its stamp says it was built from ``inputs_digest`` and the file
+    is unchanged since; otherwise ``None`` (no stamp, other inputs, or a changed file)."""
+    table_path = Path(table_path)
+    stamp = read_table_stamp(table_path)
+    if stamp is None or stamp.get("inputs_sha256") != inputs_digest:
+        return None
+    try:
+        data = table_path.read_bytes()
+    except OSError:
+        return None
+    if len(data) != stamp.get("bytes") or sha256_bytes(data) != stamp.get("table_sha256"):
+        logger.info("%s changed since it was written; rebuilding it", table_path)
+        return None
+    return data
 
 
 def deduplicate_sources(df: pd.DataFrame, priority: list[str]) -> pd.DataFrame:

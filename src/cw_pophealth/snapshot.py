@@ -22,9 +22,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from cw_pophealth import catalogue, schema
+from cw_pophealth import catalogue, memo, schema
 from cw_pophealth.config import Settings, get_settings
-from cw_pophealth.errors import SchemaDriftError
+from cw_pophealth.errors import DamagedTableError, SchemaDriftError
+from cw_pophealth.fingerprint import code_fingerprint, digest_of, file_sha256
 from cw_pophealth.fingertips import parse
 from cw_pophealth.geography import normalise_area_type
 from cw_pophealth.periods import add_period_bounds, fingertips_period_label, parse_period
@@ -243,20 +244,95 @@ def build_snapshot(settings: Settings | None = None, *, write: bool = True) -> p
                 table["indicator_id"].nunique(), table["area_code"].nunique())
     if write:
         schema.write_tidy(table, settings.indicators_table)
+        schema.write_table_stamp(settings.indicators_table, inputs_digest(root),
+                                 made_by=BUILD_COMMAND)
     return table
 
 
+#: The table last read by :func:`load_indicators`, and the file state it was read from.
+_LOADED: dict[str, tuple[tuple[int, int, int], pd.DataFrame]] = {}
+
+
+def _read_once(path: Path) -> pd.DataFrame:
+    """The validated table at ``path``, read again only when the file has changed.
+
+    A kernel that runs many reports in turn (a fan-out) loads the same table for each; it is
+    read and validated once while the file's size, modification time and inode are unchanged.
+    Each call gets its own copy (shallow under copy-on-write, so it costs nothing), so an edit
+    in one notebook never reaches the next; unchanged copies share what the analysis derived
+    from the table (:mod:`cw_pophealth.memo`).
+    """
+    stat = path.stat()
+    state = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    cached = _LOADED.get(str(path))
+    if cached is None or cached[0] != state:
+        _LOADED.clear()
+        cached = _LOADED[str(path)] = (state, schema.read_tidy(path))
+    kept = cached[1]
+    if not memo.copy_on_write():  # pragma: no cover - pandas 2: a shallow copy shares data
+        return kept.copy(deep=True)
+    return memo.share(kept.copy(deep=False), kept)
+
+
+#: ``made_by`` of a table written by :func:`build_snapshot` (see :func:`is_current`).
+BUILD_COMMAND = "cw-pophealth build"
+
+
+def input_files(root: Path) -> list[Path]:
+    """Every extract file :func:`build_snapshot` reads (with the ONS metadata beside its CSV)."""
+    files = [root / spec.path for spec in TRAFFORD_FILES + ONS_ELS_FILES]
+    files += [f.with_suffix(".json") for f in files if f.with_suffix(".json").is_file()]
+    return sorted(set(files))
+
+
+def inputs_digest(root: Path) -> str:
+    """A digest of the snapshot's inputs: every extract file's bytes and this package's code."""
+    return digest_of({
+        "kind": "snapshot", "code": code_fingerprint(),
+        "files": {str(p.relative_to(root)): file_sha256(p) for p in input_files(root)},
+    })
+
+
+def is_current(settings: Settings | None = None) -> bool:
+    """True when the processed table is the one :func:`build_snapshot` made from the extracts
+    and code as they are now, byte for byte (so a damaged, edited or pulled table is not)."""
+    settings = settings or get_settings()
+    path = settings.indicators_table
+    stamp = schema.read_table_stamp(path)
+    if stamp is None or stamp.get("made_by") != BUILD_COMMAND:
+        return False
+    root = settings.require_extracts_dir()
+    return schema.read_stamped_table(path, inputs_digest(root)) is not None
+
+
 def load_indicators(settings: Settings | None = None, *, rebuild: bool = False) -> pd.DataFrame:
-    """Load the processed table, building it from the snapshot if it is absent.
+    """Load the processed table, building it from the snapshot if it is absent or damaged.
+
+    A damaged table (truncated, overwritten, not Parquet) that :func:`build_snapshot` made is
+    rebuilt from the extracts, with a warning. One that a pull made is not replaced by the
+    snapshot: the error says to run ``cw-pophealth pull --offline``, which rebuilds it from the
+    raw cache.
 
     Parameters
     ----------
     settings : Settings, optional
     rebuild : bool, default False
         Rebuild from the extracts even if the processed table exists.
+
+    Raises
+    ------
+    cw_pophealth.errors.DamagedTableError
+        The table is damaged and was not made by :func:`build_snapshot`.
     """
     settings = settings or get_settings()
     path = settings.indicators_table
     if rebuild or not path.is_file():
         return build_snapshot(settings)
-    return schema.read_tidy(path)
+    try:
+        return _read_once(path)
+    except DamagedTableError as exc:
+        stamp = schema.read_table_stamp(path) or {}
+        if stamp.get("made_by") != BUILD_COMMAND:
+            raise
+        logger.warning("%s Rebuilding it from the offline extracts.", exc)
+        return build_snapshot(settings)

@@ -20,9 +20,6 @@ from cw_pophealth.fingertips.cache import (
     digest_of,
     normalise_params,
     query_string,
-    read_stamped_table,
-    stamp_path,
-    write_table_stamp,
 )
 
 ENDPOINT = "all_data/csv/by_indicator_id"
@@ -321,43 +318,3 @@ class TestDerivedFrameCache:
         settings = get_settings(data_dir=tmp_path)
         assert DerivedFrameCache.for_settings(settings).root == (
             tmp_path / "processed" / "cache" / "fingertips-tidy")
-
-
-class TestTableStamps:
-    @pytest.fixture
-    def table(self, tmp_path):
-        path = tmp_path / "indicators.parquet"
-        small_frame().to_parquet(path, index=False)
-        return path
-
-    def test_stamped_table_is_returned_for_the_same_inputs(self, table):
-        write_table_stamp(table, "inputs-1")
-        assert read_stamped_table(table, "inputs-1") == table.read_bytes()
-
-    def test_other_inputs_give_none(self, table):
-        write_table_stamp(table, "inputs-1")
-        assert read_stamped_table(table, "inputs-2") is None
-
-    def test_no_stamp_gives_none(self, table):
-        assert read_stamped_table(table, "inputs-1") is None
-
-    def test_a_table_changed_after_stamping_gives_none(self, table):
-        write_table_stamp(table, "inputs-1")
-        small_frame().head(1).to_parquet(table, index=False)
-        assert read_stamped_table(table, "inputs-1") is None
-
-    def test_a_damaged_stamp_gives_none(self, table):
-        write_table_stamp(table, "inputs-1").write_text("{not json", encoding="utf-8")
-        assert read_stamped_table(table, "inputs-1") is None
-
-    def test_a_missing_table_gives_none(self, table):
-        write_table_stamp(table, "inputs-1")
-        table.unlink()
-        assert read_stamped_table(table, "inputs-1") is None
-
-    def test_stamp_is_a_hidden_file_beside_the_table(self, table):
-        assert stamp_path(table) == table.parent / ".indicators.parquet.inputs.json"
-
-    def test_stamp_records_the_table_sha256(self, table):
-        stamp = json.loads(write_table_stamp(table, "inputs-1").read_text(encoding="utf-8"))
-        assert stamp["table_sha256"] == hashlib.sha256(table.read_bytes()).hexdigest()

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest  # noqa: E402
-import yaml  # noqa: E402
+import pytest
+import yaml
 
-from cw_pophealth import snapshot  # noqa: E402
-from cw_pophealth.config import get_settings  # noqa: E402
+from cw_pophealth import snapshot
+from cw_pophealth.config import get_settings
 from helpers import tiny_notebook
 
 

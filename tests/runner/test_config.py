@@ -17,7 +17,8 @@ class TestLoadReportConfig:
     def test_the_project_config_lists_the_report_notebooks(self, data_settings):
         runs = runner.load_report_config(data_settings.reports_config, settings=data_settings)
         assert {r.notebook.name for r in runs} == {"window_of_need.ipynb", "risk_factors.ipynb",
-                                                   "area_profile.ipynb", "neighbours.ipynb"}
+                                                   "area_profile.ipynb", "neighbours.ipynb",
+                                                   "inequalities.ipynb"}
 
     def test_fan_out_makes_one_run_per_value(self, project, data_settings):
         path = project([{"name": "tiny", "notebook": "tiny.ipynb",

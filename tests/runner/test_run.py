@@ -145,6 +145,19 @@ class TestRealNotebooks:
         assert nb.metadata.papermill.parameters["area_code"] == "E06000001"
         assert (out / "figures" / "area_profile_E06000001.png").is_file()
 
+    def test_papermill_runs_inequalities_for_another_upper_tier_area(self, data_settings,
+                                                                     tmp_path, monkeypatch):
+        monkeypatch.setenv("CW_POPHEALTH_DATA", str(data_settings.data_dir))
+        out = tmp_path / "out"
+        papermill.execute_notebook(
+            str(REPO_NOTEBOOKS / "inequalities.ipynb"), str(tmp_path / "ineq.ipynb"),
+            parameters={"area_codes": ["E06000001"], "comparator_codes": ["E12000001"],
+                        "output_dir": str(out)},
+            kernel_name="python3", cwd=str(tmp_path), progress_bar=False)
+        assert (out / "figures" / "sii_life_expectancy.png").is_file()
+        table = pd.read_csv(out / "tables" / "sii_life_expectancy.csv")
+        assert set(table["focus_code"]) == {"E06000001"}
+
     def test_papermill_stops_on_a_bad_area_code_naming_it(self, data_settings, tmp_path,
                                                           monkeypatch):
         monkeypatch.setenv("CW_POPHEALTH_DATA", str(data_settings.data_dir))

@@ -10,6 +10,9 @@
     Every period compared with the benchmark, and the recent trend.
 :mod:`~cw_pophealth.analysis.profile`
     The spine-chart table of one area.
+:mod:`~cw_pophealth.analysis.inequalities`
+    The published SII in life expectancy, and indicators by deprivation decile with the SII
+    and RII.
 :mod:`~cw_pophealth.analysis.present`
     The same tables as readers see them (1 dp, missing values spelled out).
 
@@ -22,6 +25,15 @@ rounds or fills values.
 from __future__ import annotations
 
 from cw_pophealth.analysis.benchmark import benchmark_table
+from cw_pophealth.analysis.inequalities import (
+    deprivation_rows,
+    deprivation_sii,
+    inequality_coverage,
+    live_pull_command,
+    present_deprivation_sii,
+    present_published_sii,
+    published_sii,
+)
 from cw_pophealth.analysis.present import (
     benchmark_summary,
     present_area_profile,
@@ -41,10 +53,17 @@ __all__ = [
     "area_selection",
     "benchmark_summary",
     "benchmark_table",
+    "deprivation_rows",
+    "deprivation_sii",
+    "inequality_coverage",
     "latest_period",
+    "live_pull_command",
     "present_area_profile",
     "present_benchmark",
+    "present_deprivation_sii",
+    "present_published_sii",
     "present_window_of_need",
+    "published_sii",
     "recent_trends",
     "select",
     "trend_table",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -13,12 +14,15 @@ from cw_pophealth.analysis.selection import (
     STATUS_OK,
     as_area_frame,
     confidence_columns,
+    indicator_rows,
     is_explicit_period,
+    latest_period,
     resolve_periods,
     select,
 )
 from cw_pophealth.catalogue import indicator_spec
 from cw_pophealth.errors import NoDataError
+from cw_pophealth.memo import memo
 from cw_pophealth.periods import LATEST
 
 logger = logging.getLogger(__name__)
@@ -33,6 +37,39 @@ SOURCE_SELF = "benchmark area (not compared with itself)"
 SOURCE_NONE = "not compared: {why}"
 
 
+@dataclass(frozen=True)
+class _IndicatorContext:
+    """What a benchmark table needs of one indicator, whatever the areas asked for."""
+
+    rows: pd.DataFrame  # the indicator's rows for the sexes asked for
+    bench_rows: pd.DataFrame
+    keyed: pd.DataFrame  # rows indexed by area, sex and period
+    bench: pd.Series  # the benchmark's value by sex and period
+    bounds: dict[str, pd.Timestamp]  # each period's first day
+    bench_name: str
+    valued_codes: set[str]  # areas with at least one value
+    bench_latest: str | None  # the benchmark's latest period with a value, if it has one
+
+
+def _indicator_context(table: pd.DataFrame, indicator_id: int, sexes: tuple[str, ...],
+                       benchmark_code: str) -> _IndicatorContext:
+    """:class:`_IndicatorContext`, computed once per table (a fan-out asks it once per area)."""
+    def compute() -> _IndicatorContext:
+        rows = select(indicator_rows(table, indicator_id), sex=list(sexes))
+        bench_rows = rows.loc[rows["area_code"] == benchmark_code]
+        valued_bench = bench_rows.dropna(subset=["value"])
+        return _IndicatorContext(
+            rows=rows, bench_rows=bench_rows,
+            keyed=rows.set_index(["area_code", "sex", "period"]),
+            bench=bench_rows.set_index(["sex", "period"])["value"],
+            bounds=rows.drop_duplicates("period").set_index("period")["period_start"].to_dict(),
+            bench_name=str(as_area_frame([benchmark_code], table)["area_name"].iloc[0]),
+            valued_codes=set(rows.dropna(subset=["value"])["area_code"]),
+            bench_latest=None if valued_bench.empty else latest_period(valued_bench))
+
+    return memo(table, ("benchmark context", indicator_id, sexes, benchmark_code), compute)
+
+
 def one_benchmark_table(table: pd.DataFrame, indicator: Any, area_frame: pd.DataFrame,
                         benchmark_code: str, *, polarity: int | None, period: Any, sexes: Any,
                         confidence: float) -> pd.DataFrame:
@@ -43,24 +80,24 @@ def one_benchmark_table(table: pd.DataFrame, indicator: Any, area_frame: pd.Data
                                                      else list(sexes))
     lo_col, hi_col, level = confidence_columns(confidence)
     codes = list(area_frame["area_code"])
-    ind_rows = select(table, indicator_id=spec.indicator_id, sex=sexes)
-    rows = ind_rows.loc[ind_rows["area_code"].isin(codes)]
-    bench_rows = ind_rows.loc[ind_rows["area_code"] == benchmark_code]
+    ctx = _indicator_context(table, spec.indicator_id, tuple(sexes), benchmark_code)
+    ind_rows, bench_rows = ctx.rows, ctx.bench_rows
+    has_any = ctx.valued_codes & set(codes)
     what = f"{spec.short_name} ({spec.indicator_id})"
     if is_explicit_period(period):
         # Requested labels are kept even where this indicator lacks them: those rows say
         # "No value for <area> in <period>" (benchmark_table raises if no indicator has them).
         periods = [str(p).strip() for p in ([period] if isinstance(period, str) else period)]
-    elif rows.dropna(subset=["value"]).empty and bench_rows.dropna(subset=["value"]).empty:
+    elif not has_any and ctx.bench_latest is None:
         periods = []
+    elif ctx.bench_latest is not None and (period is None or (
+            isinstance(period, str) and period.strip().lower() == LATEST)):
+        periods = [ctx.bench_latest]  # "latest" follows the benchmark when it has values
     else:
+        rows = ind_rows.loc[ind_rows["area_code"].isin(codes)]
         periods = resolve_periods(pd.concat([rows, bench_rows]), period, preferred=bench_rows,
                                   what=what)
-    bounds = ind_rows.drop_duplicates("period").set_index("period")["period_start"]
-    keyed = rows.set_index(["area_code", "sex", "period"])
-    bench = bench_rows.set_index(["sex", "period"])["value"]
-    bname = str(as_area_frame([benchmark_code], table)["area_name"].iloc[0])
-    has_any = set(rows.dropna(subset=["value"])["area_code"])
+    bounds, keyed, bench, bname = ctx.bounds, ctx.keyed, ctx.bench, ctx.bench_name
     records = []
     for area in area_frame.itertuples(index=False):
         if area.area_code not in has_any:
@@ -133,7 +170,7 @@ def one_benchmark_table(table: pd.DataFrame, indicator: Any, area_frame: pd.Data
         indicator_id=spec.indicator_id, indicator_key=spec.key, indicator_name=spec.short_name,
         unit=spec.unit, value_type=spec.value_type, polarity=pol, confidence=level,
         benchmark_code=benchmark_code, benchmark_name=bname,
-        period_start=pd.to_datetime(out["period"].map(bounds.to_dict())),
+        period_start=pd.to_datetime(out["period"].map(bounds)),
     )
     columns = ["indicator_id", "indicator_key", "indicator_name", "unit", "value_type",
                "polarity", "area_code", "area_name", "role", "sex", "period", "period_start",

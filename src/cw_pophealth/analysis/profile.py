@@ -9,8 +9,9 @@ import pandas as pd
 
 from cw_pophealth import catalogue
 from cw_pophealth.analysis.benchmark import one_benchmark_table
-from cw_pophealth.analysis.selection import as_area_frame
+from cw_pophealth.analysis.selection import as_area_frame, indicator_rows
 from cw_pophealth.catalogue import indicator_spec
+from cw_pophealth.memo import memo
 from cw_pophealth.periods import LATEST
 
 logger = logging.getLogger(__name__)
@@ -27,6 +28,22 @@ PEER_AREA_TYPES: dict[str, tuple[str, ...]] = {
     "Region": ("Region",),
     "England": ("England",),
 }
+
+
+_NO_VALUES = np.empty(0, dtype=float)
+
+
+def _peer_values(table: pd.DataFrame, indicator_id: int, peers: tuple[str, ...]
+                 ) -> dict[tuple[str, str], np.ndarray]:
+    """The values of an indicator's peer areas by (sex, period), in table order, computed once
+    per table: every area's spine chart in a fan-out shares them."""
+    def compute() -> dict[tuple[str, str], np.ndarray]:
+        rows = indicator_rows(table, indicator_id)
+        rows = rows.loc[rows["area_type"].isin(peers) & rows["value"].notna()]
+        return {(str(sex), str(period)): group.to_numpy(dtype=float)
+                for (sex, period), group in rows.groupby(["sex", "period"], sort=False)["value"]}
+
+    return memo(table, ("peer values", int(indicator_id), peers), compute)
 
 
 def _peer_stats(values: np.ndarray) -> dict[str, float]:
@@ -87,12 +104,10 @@ def area_profile_table(table: pd.DataFrame, area_code: str, *, indicators=None,
         part = one_benchmark_table(table, key, as_area_frame([code], table), benchmark_code,
                                     polarity=None, period=period, sexes=None,
                                     confidence=confidence)
-        ind_rows = table.loc[(table["indicator_id"] == spec.indicator_id)
-                             & table["area_type"].isin(peers)]
+        peer_values = _peer_values(table, spec.indicator_id, tuple(peers))
         extra = []
         for row in part.itertuples(index=False):
-            vals = ind_rows.loc[(ind_rows["sex"] == row.sex) & (ind_rows["period"] == row.period),
-                                "value"].dropna().to_numpy(dtype=float)
+            vals = peer_values.get((row.sex, row.period), _NO_VALUES)
             extra.append({"n_areas": int(vals.size), **_peer_stats(vals)})
         parts.append(pd.concat([part.reset_index(drop=True), pd.DataFrame(extra)], axis=1))
     out = pd.concat(parts, ignore_index=True)

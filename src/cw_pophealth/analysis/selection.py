@@ -16,13 +16,14 @@ import pandas as pd
 from cw_pophealth import catalogue
 from cw_pophealth.errors import NoDataError, ParameterError
 from cw_pophealth.geography import AreaLookup, get_geography
+from cw_pophealth.memo import memo
 from cw_pophealth.periods import ALL_PERIODS, LATEST, period_order
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["AREA_COLUMNS", "STATUS_OK", "area_selection", "as_area_frame", "as_codes",
-           "confidence_columns", "is_explicit_period", "latest_period", "resolve_periods",
-           "select"]
+           "confidence_columns", "indicator_rows", "is_explicit_period", "latest_period",
+           "resolve_periods", "select"]
 
 #: ``status`` of a row whose value(s) are present.
 STATUS_OK = "OK"
@@ -108,12 +109,18 @@ def as_area_frame(areas: Any, table: pd.DataFrame) -> pd.DataFrame:
             frame["area_name"] = pd.NA
     else:
         frame = pd.DataFrame({"area_code": as_codes(areas), "area_name": pd.NA, "role": "focus"})
-    names = (table.dropna(subset=["area_name"]).drop_duplicates("area_code")
-             .set_index("area_code")["area_name"])
+    names = memo(table, "area names", lambda: (
+        table.dropna(subset=["area_name"]).drop_duplicates("area_code")
+        .set_index("area_code")["area_name"]))
     frame["area_name"] = frame["area_name"].fillna(frame["area_code"].map(names))
     frame["area_name"] = frame["area_name"].fillna(frame["area_code"]).astype(str)
     return frame.loc[:, AREA_COLUMNS].reset_index(drop=True)
 
+
+def indicator_rows(table: pd.DataFrame, indicator_id: int) -> pd.DataFrame:
+    """The rows of one indicator (computed once per table; see :mod:`cw_pophealth.memo`)."""
+    return memo(table, ("indicator", int(indicator_id)),
+                lambda: table.loc[table["indicator_id"] == int(indicator_id)])
 
 
 def select(df: pd.DataFrame, *, indicator_id: Any = None, area_codes: Any = None,

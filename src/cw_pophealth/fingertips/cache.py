@@ -17,24 +17,22 @@ Writes are atomic and never damage a good entry:
   the entry to the new body, so a crash at any earlier point leaves the previous entry whole;
 * only then is the previous body file deleted.
 
+All three steps run under the entry's file lock (``.<stem>.lock``), held by one writer at a time
+across threads and processes, so two pulls filling the same cache never interleave.
+
 The client validates and parses a body *before* calling :meth:`ResponseCache.put`, so failed,
 partial or invalid responses never reach the cache. Reads check the body's sha256 against the
 sidecar and raise :class:`CacheIntegrityError` on a mismatch.
 
-Derived caches (speed only, never a source)
--------------------------------------------
-Two caches of things *computed from* raw bodies make repeated pulls fast. Both can be deleted at
-any time; whatever is missing, unreadable or stale is ignored and rebuilt from the raw bodies.
-
-* :class:`DerivedFrameCache` (``<processed_dir>/cache/fingertips-tidy/``): the validated tidy
-  frame parsed from one CSV body, as Parquet, named by a digest of what it was derived from (the
-  body's sha256, the source URL, the parser options and a fingerprint of the code). The
-  description is also stored inside the file and checked on read, with the columns and dtypes.
-* Table stamps (:func:`write_table_stamp` / :func:`read_stamped_table`): a small JSON file
-  beside a written table (``.indicators.parquet.inputs.json``) recording a digest of the inputs
-  it was built from and the table file's own sha256. When a later pull has the same inputs and
-  the table file is byte-for-byte the one that was written, the pull reads it back instead of
-  rebuilding it.
+Derived cache (speed only, never a source)
+------------------------------------------
+:class:`DerivedFrameCache` (``<processed_dir>/cache/fingertips-tidy/``) keeps the validated tidy
+frame parsed from one CSV body, as Parquet, named by a digest of what it was derived from (the
+body's sha256, the source URL, the parser options and a fingerprint of the code), so repeated
+pulls are fast. The description is also stored inside the file and checked on read, with the
+columns and dtypes. It can be deleted at any time: whatever is missing, unreadable or stale is
+ignored and rebuilt from the raw bodies. (The pulled table's own stamp is
+:func:`cw_pophealth.schema.write_table_stamp`.)
 """
 
 from __future__ import annotations
@@ -45,7 +43,6 @@ import json
 import logging
 import os
 import re
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -55,6 +52,7 @@ from urllib.parse import quote
 
 import pandas as pd
 import pyarrow
+from filelock import FileLock
 
 from cw_pophealth import atomic
 from cw_pophealth.errors import OfflineCacheMissError
@@ -74,14 +72,11 @@ _MAX_STEM = 96
 DERIVED_SUBDIR = Path("cache") / "fingertips-tidy"
 #: ``DataFrame.attrs`` key (kept in the Parquet metadata) describing what a derived frame is.
 DERIVED_ATTR = "cw_pophealth_derived"
-STAMP_SUFFIX = ".inputs.json"
 # What reading a damaged or foreign Parquet file can raise (ArrowInvalid is a ValueError,
 # ArrowIOError an OSError).
 _PARQUET_ERRORS = (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError,
                    pyarrow.ArrowException)
 
-_locks_guard = threading.Lock()
-_locks: dict[str, threading.Lock] = {}
 
 
 class CacheIntegrityError(OfflineCacheMissError):
@@ -159,9 +154,12 @@ def cache_key(endpoint: str, params: Mapping[str, object] | None) -> str:
     return f"{path}?{query}" if query else path
 
 
-def _lock_for(key: str) -> threading.Lock:
-    with _locks_guard:
-        return _locks.setdefault(key, threading.Lock())
+def _lock_for(meta_path: Path) -> FileLock:
+    """The lock of one cache entry: an operating-system file lock beside its sidecar
+    (``.<stem>.lock``), so that writers in other processes, or other threads, wait their turn."""
+    meta_path.parent.mkdir(parents=True, exist_ok=True)
+    stem = meta_path.name.removesuffix(SIDECAR_SUFFIX)
+    return FileLock(meta_path.with_name(f".{stem}.lock"))
 
 
 class ResponseCache:
@@ -303,7 +301,7 @@ class ResponseCache:
             "source": SOURCE,
             "licence": LICENCE,
         }
-        with _lock_for(str(meta_path)):
+        with _lock_for(meta_path):
             previous = None
             if meta_path.is_file():
                 with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
@@ -409,41 +407,3 @@ class DerivedFrameCache:
                            "without it", path, exc)
             return None
         return path
-
-
-def stamp_path(table_path: str | os.PathLike) -> Path:
-    """The stamp file of a table: ``.<name>.inputs.json`` beside it."""
-    table_path = Path(table_path)
-    return table_path.with_name(f".{table_path.name}{STAMP_SUFFIX}")
-
-
-def write_table_stamp(table_path: str | os.PathLike, inputs_digest: str) -> Path:
-    """Record that the file now at ``table_path`` was built from inputs with this digest.
-
-    The stamp holds the digest and the sha256 and size of the table file as it is now, so any
-    later change to the file (rebuilt by another command, edited, truncated) voids it.
-    """
-    table_path = Path(table_path)
-    data = table_path.read_bytes()
-    stamp = {"inputs_sha256": inputs_digest, "table_sha256": sha256_bytes(data),
-             "bytes": len(data), "table_file": table_path.name,
-             "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds")
-             .replace("+00:00", "Z")}
-    return atomic.write_json(stamp_path(table_path), stamp)
-
-
-def read_stamped_table(table_path: str | os.PathLike, inputs_digest: str) -> bytes | None:
-    """The table file's bytes if its stamp says it was built from ``inputs_digest`` and the file
-    is unchanged since; otherwise ``None`` (no stamp, other inputs, or a changed file)."""
-    table_path = Path(table_path)
-    try:
-        stamp = json.loads(stamp_path(table_path).read_text(encoding="utf-8"))
-        if stamp.get("inputs_sha256") != inputs_digest:
-            return None
-        data = table_path.read_bytes()
-    except (OSError, ValueError, AttributeError):
-        return None
-    if len(data) != stamp.get("bytes") or sha256_bytes(data) != stamp.get("table_sha256"):
-        logger.info("%s changed since it was pulled; rebuilding it", table_path)
-        return None
-    return data

@@ -28,10 +28,10 @@ from typing import Any, Literal, overload
 import pandas as pd
 import pyarrow as pa
 
-from cw_pophealth import __version__, catalogue, schema
+from cw_pophealth import catalogue, schema
 from cw_pophealth.config import Settings
 from cw_pophealth.errors import CwPopHealthError, NoDataError, ParameterError
-from cw_pophealth.fingerprint import package_source_sha256
+from cw_pophealth.fingerprint import code_fingerprint
 from cw_pophealth.fingertips.areas import (
     available_data,
     require_area_types,
@@ -70,15 +70,6 @@ __all__ = ["API_SOURCE_LABEL", "DataPlan", "DataRequest", "code_fingerprint", "c
 
 #: ``source`` label of rows pulled from the API.
 API_SOURCE_LABEL = "Fingertips API"
-
-
-@functools.lru_cache(maxsize=1)
-def code_fingerprint() -> str:
-    """sha256 of the code that turns a CSV body into tidy rows: this package's source
-    (:func:`cw_pophealth.fingerprint.package_source_sha256`) plus the pandas and pyarrow versions
-    (computed once per process)."""
-    versions = f"{__version__}|{pd.__version__}|{pa.__version__}|{package_source_sha256()}"
-    return hashlib.sha256(versions.encode()).hexdigest()
 
 
 #: ``{column: dtype}`` of the tidy schema, checked on every frame read from the derived cache.

@@ -21,7 +21,6 @@ from cw_pophealth.errors import CwPopHealthError, ParameterError
 from cw_pophealth.fingerprint import digest_of
 from cw_pophealth.fingertips import data
 from cw_pophealth.fingertips.args import as_list, settings_or_default
-from cw_pophealth.fingertips.cache import read_stamped_table, write_table_stamp
 from cw_pophealth.fingertips.data import API_SOURCE_LABEL, commit, download, plan_data, rows_of
 
 logger = logging.getLogger(__name__)
@@ -112,7 +111,8 @@ def pull(
         table = schema.validate_tidy(table, where="the pulled Fingertips data")
         schema.write_tidy(table, settings.indicators_table)
         try:
-            write_table_stamp(settings.indicators_table, inputs)
+            schema.write_table_stamp(settings.indicators_table, inputs,
+                                     made_by="cw-pophealth pull")
         except OSError as exc:
             logger.warning("Could not stamp %s (%s); the next pull will rebuild it",
                            settings.indicators_table, exc)
@@ -137,7 +137,7 @@ def pull(
 def _read_if_current(path: Path, inputs_digest: str) -> pd.DataFrame | None:
     """The table at ``path`` if it was stamped as built from ``inputs_digest`` and has not
     changed since (validated on read), else ``None``."""
-    data = read_stamped_table(path, inputs_digest)
+    data = schema.read_stamped_table(path, inputs_digest)
     if data is None:
         return None
     try:

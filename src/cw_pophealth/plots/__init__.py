@@ -9,7 +9,7 @@ significance: colours come from the ``comparison`` column the tables computed wi
 :mod:`~cw_pophealth.plots.style`
     Palettes, legends, titles, footers and figure metadata shared by every chart.
 :mod:`~cw_pophealth.plots.window_of_need`, :mod:`~cw_pophealth.plots.compare`,
-:mod:`~cw_pophealth.plots.spine`
+:mod:`~cw_pophealth.plots.spine`, :mod:`~cw_pophealth.plots.inequalities`
     The charts.
 
 Colours
@@ -40,6 +40,13 @@ from cw_pophealth.plots.compare import (
     benchmark_figure,
     trend_figure,
     trend_lines,
+)
+from cw_pophealth.plots.inequalities import (
+    deprivation_figure,
+    deprivation_gradient,
+    published_sii_chart,
+    published_sii_figure,
+    release_note,
 )
 from cw_pophealth.plots.spine import spine_chart
 from cw_pophealth.plots.style import (
@@ -80,9 +87,14 @@ __all__ = [
     "benchmark_figure",
     "comparison_colours",
     "comparison_legend_handles",
+    "deprivation_figure",
+    "deprivation_gradient",
     "figure_metadata",
     "figure_title",
     "footer_text",
+    "published_sii_chart",
+    "published_sii_figure",
+    "release_note",
     "source_note",
     "spine_chart",
     "trend_figure",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import re
@@ -49,6 +50,29 @@ class ReportRun:
     group: str = ""
 
 
+def _check_notebook(path: Path, where: str) -> Path:
+    """The notebook's resolved path, after checking it exists and is a Jupyter notebook.
+
+    Raises
+    ------
+    cw_pophealth.errors.ConfigError
+        Naming the entry: missing file, not ``.ipynb``, or not notebook JSON.
+    """
+    path = path.resolve()
+    if path.suffix != ".ipynb":
+        raise ConfigError(f"{where}: notebook {path.name!r} is not a Jupyter notebook (a .ipynb "
+                          "file); name one of the notebooks in notebooks/.")
+    if not path.is_file():
+        raise ConfigError(f"{where}: notebook {path} not found.")
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ConfigError(f"{where}: {path.name} is not a readable notebook ({exc}).") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("cells"), list):
+        raise ConfigError(f"{where}: {path.name} is not a Jupyter notebook (no 'cells' list).")
+    return path
+
+
 def load_report_config(path: str | os.PathLike, *, settings: Settings | None = None,
                        geography: AreaLookup | None = None) -> list[ReportRun]:
     """Read the reports YAML into a list of :class:`ReportRun`.
@@ -71,8 +95,8 @@ def load_report_config(path: str | os.PathLike, *, settings: Settings | None = N
     Raises
     ------
     cw_pophealth.errors.ConfigError
-        Missing file, malformed YAML, missing keys, duplicate or unsafe names, or a notebook
-        that does not exist.
+        Missing file, malformed YAML, missing keys, parameters that are not a mapping, duplicate
+        or unsafe names, or a notebook that does not exist or is not a notebook.
     """
     settings = settings or get_settings()
     path = Path(path)
@@ -94,10 +118,13 @@ def load_report_config(path: str | os.PathLike, *, settings: Settings | None = N
         if not isinstance(entry, dict) or "name" not in entry or "notebook" not in entry:
             raise ConfigError(f"{where} needs 'name' and 'notebook'.")
         name = str(entry["name"])
-        notebook = (nb_dir / str(entry["notebook"])).resolve()
-        if not notebook.is_file():
-            raise ConfigError(f"{where} ({name}): notebook {notebook} not found.")
-        params = dict(entry.get("parameters") or {})
+        notebook = _check_notebook(nb_dir / str(entry["notebook"]), f"{where} ({name})")
+        params = entry.get("parameters") or {}
+        if not isinstance(params, dict):
+            raise ConfigError(
+                f"{where} ({name}): 'parameters' must be a mapping of name: value, one per line "
+                f"(e.g. 'area_code: E08000026'), not a {type(params).__name__}. Remove the '- ' "
+                "in front of each parameter.")
         title = str(entry.get("title") or name.replace("_", " ").capitalize())
         fan = entry.get("fan_out")
         if fan is None:
@@ -106,6 +133,9 @@ def load_report_config(path: str | os.PathLike, *, settings: Settings | None = N
         if not isinstance(fan, dict) or "parameter" not in fan or "values" not in fan:
             raise ConfigError(f"{where} ({name}): fan_out needs 'parameter' and 'values'.")
         values = fan["values"]
+        if isinstance(values, dict) or values is None:
+            raise ConfigError(f"{where} ({name}): fan_out values must be a list (or "
+                              f"'{ALL_UPPER_TIER}'), not {values!r}.")
         if isinstance(values, str) and values.strip().lower() == ALL_UPPER_TIER:
             values = (geography or get_geography(settings)).upper_tier_areas()
         if isinstance(values, (str, int, float)):

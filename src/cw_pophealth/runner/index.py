@@ -27,7 +27,7 @@ def _data_provenance(table: pd.DataFrame | None, settings: Settings) -> list[str
     path = settings.indicators_table
     if path.is_file():
         built = _dt.datetime.fromtimestamp(path.stat().st_mtime).astimezone()
-        lines.append(f"Input table <code>{html.escape(str(path))}</code> "
+        lines.append(f"Input table <code>{html.escape(path.name)}</code> in the data folder "
                      f"(sha256 {file_sha256(path)[:12]}…, built {built:%Y-%m-%d %H:%M %Z}).")
     if table is not None and not table.empty:
         for src, group in table.groupby("source", sort=True):

@@ -42,21 +42,32 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from cw_pophealth.config import Settings, get_settings
 from cw_pophealth.errors import ParameterError
 from cw_pophealth.fingerprint import file_sha256, package_source_sha256
-from cw_pophealth.runner.config import load_report_config
-from cw_pophealth.runner.execute import EXECUTORS, execute_all, kernel_environment
+from cw_pophealth.runner.config import ReportRun, load_report_config
+from cw_pophealth.runner.execute import (
+    EXECUTORS,
+    check_dask_scheduler,
+    dask_scheduler_address,
+    execute_all,
+    kernel_environment,
+    path_labels,
+)
 from cw_pophealth.runner.index import write_index
 from cw_pophealth.runner.parameters import validate_parameters
 from cw_pophealth.runner.state import (
     FAILED_DIR,
+    LOCK_WAIT,
     STAGING_DIR,
     TRASH_DIR,
     ReportRunError,
     ReportSummary,
     RunOutcome,
     is_up_to_date,
+    reports_lock,
     run_stamp,
     swap_into_place,
     write_manifest,
@@ -72,7 +83,8 @@ def run_reports(config_path: str | os.PathLike | None = None, *,
                 settings: Settings | None = None, jobs: int = 2, force: bool = False,
                 only: Sequence[str] | None = None, raise_on_failure: bool = True,
                 timeout: int | None = 900, executor: str = "process",
-                dask_address: str | None = None) -> ReportSummary:
+                dask_address: str | None = None, wait: float = LOCK_WAIT,
+                fresh_kernels: bool = False) -> ReportSummary:
     """Run every report in the config through papermill into ``reports/`` (see module doc).
 
     Parameters
@@ -82,7 +94,9 @@ def run_reports(config_path: str | os.PathLike | None = None, *,
     settings : Settings, optional
         Paths; the kernel gets the same data, extracts and reports folders.
     jobs : int, default 2
-        Notebooks executed at once (worker processes); ``1`` runs in this process.
+        Notebooks executed at once (worker processes); ``1`` runs in this process. Each
+        worker keeps one warm kernel and runs notebook after notebook in it, reset to a new
+        session each time (:mod:`cw_pophealth.runner.kernels`).
     force : bool, default False
         Re-run even when the stamp says nothing changed.
     only : sequence of str, optional
@@ -94,10 +108,17 @@ def run_reports(config_path: str | os.PathLike | None = None, *,
     executor : {"process", "dask"}, default "process"
         Where notebooks run: worker processes on this machine, or a ``dask.distributed``
         cluster (install ``cw-pophealth[dask]``). Each notebook is one task either way.
+    wait : float, default 1800
+        Seconds to wait for another run that is writing the same reports folder (only one
+        run writes it at a time); ``0`` stops at once with a message naming that run.
     dask_address : str, optional
         Scheduler address (``tcp://host:8786``) of an existing Dask cluster; default: the
         ``CW_POPHEALTH_DASK_SCHEDULER`` environment variable, else a ``LocalCluster`` of ``jobs``
-        single-threaded workers. Workers need this package installed and the same data paths.
+        single-threaded workers. Workers need this package installed and the same data paths;
+        they send each report's files back, so they need no shared reports folder.
+    fresh_kernels : bool, default False
+        Start a new kernel for every notebook (slower; the design before warm kernels, kept
+        for comparison in ``benchmarks/`` and for debugging a notebook that leaks state).
 
     Returns
     -------
@@ -111,6 +132,8 @@ def run_reports(config_path: str | os.PathLike | None = None, *,
         For a bad config file.
     ReportRunError
         When ``raise_on_failure`` and a notebook failed (earlier good reports are kept).
+    ReportsBusyError
+        When another run still holds the reports folder after ``wait`` seconds.
     """
     from cw_pophealth import snapshot
     from cw_pophealth.geography import get_geography
@@ -118,6 +141,9 @@ def run_reports(config_path: str | os.PathLike | None = None, *,
     started = time.perf_counter()
     if executor not in EXECUTORS:
         raise ParameterError(f"executor={executor!r}: use one of {EXECUTORS}.")
+    scheduler = dask_scheduler_address(dask_address) if executor == "dask" else None
+    if scheduler is not None:
+        check_dask_scheduler(scheduler)
     settings = settings or get_settings()
     config_path = Path(config_path) if config_path else settings.reports_config
     runs = load_report_config(config_path, settings=settings)
@@ -140,7 +166,31 @@ def run_reports(config_path: str | os.PathLike | None = None, *,
         checked.append(dataclasses.replace(run, parameters=params))
     runs = checked
     reports_dir = settings.reports_dir
-    reports_dir.mkdir(parents=True, exist_ok=True)
+    with reports_lock(reports_dir, wait=wait):
+        ordered, index = _run_locked(runs, table, settings=settings, force=force, jobs=jobs,
+                                     timeout=timeout, executor=executor, scheduler=scheduler,
+                                     fresh_kernels=fresh_kernels)
+    summary = ReportSummary(ordered, index, time.perf_counter() - started)
+    logger.info("Reports: %d executed, %d skipped, %d failed; index %s", len(summary.executed),
+                len(summary.skipped), len(summary.failed), index)
+    if raise_on_failure and not summary.ok:
+        raise ReportRunError(f"{len(summary.failed)} report(s) failed: "
+                             + "; ".join(o.message for o in ordered if o.status == "failed"),
+                             summary)
+    return summary
+
+
+def _run_locked(runs: list[ReportRun], table: pd.DataFrame, *, settings: Settings, force: bool,
+                jobs: int, timeout: int | None, executor: str, scheduler: str | None,
+                fresh_kernels: bool = False) -> tuple[list[RunOutcome], Path]:
+    """The part of :func:`run_reports` that writes ``reports/``, run under its lock.
+
+    Stages what is left in ``.staging`` by a run that was killed are removed first: while this
+    run holds the lock, no other run can be using them.
+    """
+    reports_dir = settings.reports_dir
+    staging_root = reports_dir / STAGING_DIR
+    shutil.rmtree(staging_root, ignore_errors=True)
     input_sha = file_sha256(settings.indicators_table)
     source_sha = package_source_sha256()
     stamps = {r.name: run_stamp(r, input_sha256=input_sha, source_sha256=source_sha)
@@ -155,11 +205,12 @@ def run_reports(config_path: str | os.PathLike | None = None, *,
         else:
             todo.append(run)
     env = kernel_environment(settings)
-    staging_root = reports_dir / STAGING_DIR
+    labels = path_labels(settings)
     jobs_by_name: dict[str, dict[str, Any]] = {
         run.name: {
             "name": run.name, "notebook": str(run.notebook), "parameters": run.parameters,
-            "title": run.title, "env": env, "timeout": timeout,
+            "title": run.title, "env": env, "timeout": timeout, "labels": labels,
+            "fresh_kernel": fresh_kernels, "code": source_sha,
             "staging": str(staging_root / f"{run.name}-{uuid.uuid4().hex[:8]}"),
         } for run in todo
     }
@@ -182,7 +233,8 @@ def run_reports(config_path: str | os.PathLike | None = None, *,
             if staging.exists():
                 os.replace(staging, failed)
             kept = (reports_dir / name).exists()
-            message = (f"{result['message']} (partly executed notebook in {failed}; "
+            message = (f"{result['message']} (partly executed notebook in "
+                       f"{failed.relative_to(reports_dir)} in the reports folder; "
                        + ("previous report kept" if kept else "no earlier report") + ")")
             outcomes[name] = RunOutcome(name, "failed", result["seconds"], message,
                                         reports_dir / name if kept else None)
@@ -192,17 +244,9 @@ def run_reports(config_path: str | os.PathLike | None = None, *,
         logger.info("Running %d notebook(s) with %d job(s): %s", len(todo), jobs,
                     ", ".join(r.name for r in todo))
     for name, result in execute_all([jobs_by_name[r.name] for r in todo], jobs=jobs,
-                                     executor=executor, dask_address=dask_address):
+                                     executor=executor, dask_address=scheduler):
         finish(name, result)
     shutil.rmtree(staging_root, ignore_errors=True)
     shutil.rmtree(reports_dir / TRASH_DIR, ignore_errors=True)
     ordered = [outcomes[r.name] for r in runs]
-    index = write_index(reports_dir, runs, ordered, table=table, settings=settings)
-    summary = ReportSummary(ordered, index, time.perf_counter() - started)
-    logger.info("Reports: %d executed, %d skipped, %d failed; index %s", len(summary.executed),
-                len(summary.skipped), len(summary.failed), index)
-    if raise_on_failure and not summary.ok:
-        raise ReportRunError(f"{len(summary.failed)} report(s) failed: "
-                             + "; ".join(o.message for o in ordered if o.status == "failed"),
-                             summary)
-    return summary
+    return ordered, write_index(reports_dir, runs, ordered, table=table, settings=settings)

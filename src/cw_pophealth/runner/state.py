@@ -8,18 +8,23 @@ Folders under ``reports/``::
     .staging/         runs in progress
     .failed/<run>/    the partly executed notebook of the last failed run
     .trash/           reports being replaced (removed at the end of a run)
+    .lock             held by the one run that may write here (see :func:`reports_lock`)
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import logging
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from filelock import FileLock, Timeout
 
 from cw_pophealth import __version__, atomic
 from cw_pophealth.errors import CwPopHealthError
@@ -28,9 +33,10 @@ from cw_pophealth.runner.config import ReportRun
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FAILED_DIR", "MANIFEST_FILE", "OUTPUTS_FILE", "STAGING_DIR", "STATE_DIR",
-           "TRASH_DIR", "ReportRunError", "ReportSummary", "RunOutcome", "is_up_to_date",
-           "run_stamp", "stamp_path", "swap_into_place", "write_manifest", "write_stamp"]
+__all__ = ["FAILED_DIR", "LOCK_WAIT", "MANIFEST_FILE", "OUTPUTS_FILE", "STAGING_DIR",
+           "STATE_DIR", "TRASH_DIR", "ReportRunError", "ReportSummary", "ReportsBusyError",
+           "RunOutcome", "is_up_to_date", "reports_lock", "run_stamp", "stamp_path",
+           "swap_into_place", "write_manifest", "write_stamp"]
 
 STATE_DIR = ".state"
 STAGING_DIR = ".staging"
@@ -39,6 +45,65 @@ TRASH_DIR = ".trash"
 #: What a notebook saved (written by :mod:`cw_pophealth.report`, read into the manifest).
 OUTPUTS_FILE = "outputs.json"
 MANIFEST_FILE = "manifest.json"
+LOCK_FILE = ".lock"
+#: Who holds the lock (pid, start time), written beside it for the message a waiting run prints.
+LOCK_INFO_FILE = ".lock.json"
+#: Seconds a second ``make reports`` waits for the first to finish, by default.
+LOCK_WAIT = 1800.0
+
+
+class ReportsBusyError(CwPopHealthError):
+    """Another run holds the reports folder's lock and did not finish in time."""
+
+
+@contextlib.contextmanager
+def reports_lock(reports_dir: Path, *, wait: float = LOCK_WAIT) -> Iterator[None]:
+    """Hold the reports folder's lock (``.lock``) for one run, across processes.
+
+    Only one run at a time writes a reports folder: a second one waits up to ``wait`` seconds
+    (logging who holds the lock), or with ``wait=0`` stops at once. The lock is the operating
+    system's (the ``filelock`` package), so it is released when its holder exits, even after a
+    kill -9.
+
+    Raises
+    ------
+    ReportsBusyError
+        If the lock is still held after ``wait`` seconds; the message names the holder.
+    """
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(reports_dir / LOCK_FILE)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        holder = _lock_holder(reports_dir)
+        if wait <= 0:
+            raise ReportsBusyError(
+                f"Another `cw-pophealth reports` ({holder}) is writing {reports_dir}. Wait for "
+                "it to finish, or run again without --no-wait to wait for it.") from None
+        logger.warning("Another `cw-pophealth reports` (%s) is writing %s; waiting up to %.0f s "
+                       "for it to finish", holder, reports_dir, wait)
+        try:
+            lock.acquire(timeout=wait)
+        except Timeout:
+            raise ReportsBusyError(
+                f"Another `cw-pophealth reports` ({_lock_holder(reports_dir)}) has been writing "
+                f"{reports_dir} for more than {wait:.0f} s. Check whether it is stuck (and stop "
+                "it), then run again.") from None
+    try:
+        atomic.write_json(reports_dir / LOCK_INFO_FILE, {
+            "pid": os.getpid(),
+            "started": _dt.datetime.now().astimezone().isoformat(timespec="seconds")})
+        yield
+    finally:
+        lock.release()
+
+
+def _lock_holder(reports_dir: Path) -> str:
+    try:
+        info = json.loads((reports_dir / LOCK_INFO_FILE).read_text(encoding="utf-8"))
+        return f"pid {info['pid']}, started {info['started']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "another process"
 
 
 class ReportRunError(CwPopHealthError):

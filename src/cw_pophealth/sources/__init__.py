@@ -38,6 +38,7 @@ import pandas as pd
 
 from cw_pophealth import schema
 from cw_pophealth.config import Settings, get_settings
+from cw_pophealth.fingerprint import digest_of
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +104,19 @@ def write_table(source: TidySource, settings: Settings | None = None) -> Path:
     -------
     pathlib.Path
         The written table.
+
+    Notes
+    -----
+    The table's stamp (:func:`cw_pophealth.schema.write_table_stamp`) names the source as its
+    maker, unless the source wrote and stamped these very bytes itself (a pull). So a stamp
+    left by an earlier ``cw-pophealth build`` never claims the new table: ``build --if-stale``
+    rebuilds it, as it does a pulled table, and a damaged one is not silently replaced by the
+    snapshot.
     """
     settings = settings or get_settings()
-    return schema.write_tidy(load(source), settings.indicators_table)
+    path = schema.write_tidy(load(source), settings.indicators_table)
+    stamp = schema.read_table_stamp(path)
+    if stamp is None or schema.read_stamped_table(path, str(stamp.get("inputs_sha256"))) is None:
+        schema.write_table_stamp(path, digest_of({"kind": "tidy source", "source": source.name}),
+                                 made_by=f"cw_pophealth.sources.write_table ({source.name})")
+    return path

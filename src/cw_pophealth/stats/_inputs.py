@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtri
 
 from cw_pophealth.catalogue import (
     POLARITY_HIGH_IS_GOOD,
@@ -142,3 +143,48 @@ def check_ordered(lower: np.ndarray, upper: np.ndarray, lname: str, uname: str) 
             f"{lname} is above {uname} (first at position {i}: "
             f"{np.ravel(lower)[i]} > {np.ravel(upper)[i]}). Check the columns are not swapped."
         )
+
+
+def normal_quantile(confidence: float, name: str = "confidence") -> float:
+    """Two-sided normal quantile for a checked level, via :func:`scipy.special.ndtri`.
+
+    The same number as :func:`cw_pophealth.stats.intervals.z_value` (1.959964 for 95%) without
+    importing :mod:`scipy.stats`, which the newer modules avoid for start-up time.
+    """
+    return float(ndtri(0.5 + check_confidence(confidence, name) / 2.0))
+
+
+def as_float_1d(x: Any, name: str) -> np.ndarray:
+    """A list, array or Series as a 1-D float array (NaN for missing); scalars become length 1."""
+    arr = as_float(x, name)
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim != 1:
+        raise ParameterError(f"{name} must be one-dimensional; got shape {arr.shape}.")
+    return arr
+
+
+def same_length(arrays: dict[str, np.ndarray]) -> int:
+    """Check that the named 1-D arrays have one length and return it."""
+    lengths = {k: len(v) for k, v in arrays.items()}
+    if len(set(lengths.values())) > 1:
+        shown = ", ".join(f"{k} has {n}" for k, n in lengths.items())
+        raise ParameterError(f"Inputs must have the same number of entries: {shown}.")
+    return next(iter(lengths.values()))
+
+
+def check_whole_number(x: Any, name: str, minimum: int) -> int:
+    """``x`` as an int >= ``minimum``; bools and non-integral floats are refused."""
+    ok = not isinstance(x, bool) and isinstance(x, (int, np.integer, float, np.floating))
+    if ok and isinstance(x, (float, np.floating)):
+        ok = math.isfinite(x) and float(x).is_integer()
+    if not ok or int(x) < minimum:
+        raise ParameterError(f"{name} must be a whole number >= {minimum}; got {x!r}.")
+    return int(x)
+
+
+def check_flag(x: Any, name: str) -> bool:
+    """``x`` as a bool; anything but True/False is refused (``"yes"`` is not a flag)."""
+    if not isinstance(x, (bool, np.bool_)):
+        raise ParameterError(f"{name} must be True or False; got {x!r}.")
+    return bool(x)

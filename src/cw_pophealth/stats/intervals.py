@@ -18,7 +18,7 @@ References
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats as _sps
+from scipy import special
 
 from cw_pophealth.errors import ParameterError
 from cw_pophealth.stats._inputs import (
@@ -76,7 +76,7 @@ def z_value(confidence: float = 0.95) -> float:
     (1.959964, 3.090232)
     """
     c = check_confidence(confidence)
-    return float(_sps.norm.ppf(0.5 + c / 2.0))
+    return float(special.ndtri(0.5 + c / 2.0))
 
 
 def wilson_ci(count, denominator, confidence: float = 0.95, multiplier: float = 100.0):
@@ -193,8 +193,9 @@ def byars_ci(count, confidence: float = 0.95):
         byar_hi = (xs + 1.0) * (1.0 - 1.0 / (9.0 * (xs + 1.0)) + z / (3.0 * np.sqrt(xs + 1.0))) ** 3
         xe = np.where(byars | np.isnan(x), 1.0, x)
         xe_pos = np.where(xe == 0, 1.0, xe)  # chi2 with 0 df is undefined; L = 0 at x = 0
-        exact_lo = np.where(xe == 0, 0.0, _sps.chi2.ppf(alpha / 2.0, 2.0 * xe_pos) / 2.0)
-        exact_hi = _sps.chi2.ppf(1.0 - alpha / 2.0, 2.0 * xe + 2.0) / 2.0
+        # chi2.ppf(q, df) is chdtri(df, 1 - q): the inverse of the upper tail.
+        exact_lo = np.where(xe == 0, 0.0, special.chdtri(2.0 * xe_pos, 1.0 - alpha / 2.0) / 2.0)
+        exact_hi = special.chdtri(2.0 * xe + 2.0, alpha / 2.0) / 2.0
         lower = np.where(np.isnan(x), np.nan, np.where(byars, byar_lo, exact_lo))
         upper = np.where(np.isnan(x), np.nan, np.where(byars, byar_hi, exact_hi))
     return wrap(lower, template, name="lower"), wrap(upper, template, name="upper")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats as _sps
+from scipy import special
 
 from cw_pophealth.catalogue import POLARITY_HIGH_IS_GOOD, POLARITY_LOW_IS_GOOD
 from cw_pophealth.errors import ParameterError
@@ -35,7 +35,7 @@ NO_SIGNIFICANT_CHANGE = "No significant change"
 CANNOT_BE_CALCULATED = "Cannot be calculated"
 
 #: chi-square(1) at 99.8% = 9.549536; the Fingertips recent-trend significance threshold [TM].
-TREND_CHI2_THRESHOLD = float(_sps.chi2.ppf(0.998, df=1))
+TREND_CHI2_THRESHOLD = float(special.chdtri(1, 1 - 0.998))
 
 #: Divisor the Fingertips trend calculator uses to turn a 95% CI width into an SE [FTO]:
 #: 2 x 1.96, written as the literal 3.92 on the server. Kept so trend results match Fingertips.

@@ -1,0 +1,131 @@
+"""Tests for cw_pophealth.runner.kernels and the warm-kernel path of runner.execute.
+
+Each test runs real notebooks in real kernels: a warm kernel is reused, yet every notebook must
+behave as in a fresh one, and nothing may change the state of the process that drives it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from cw_pophealth.runner import execute as ex
+from cw_pophealth.runner import kernels
+from helpers import probe_job as job
+from helpers import probe_notebook, probe_state
+
+
+@pytest.fixture
+def probe(tmp_path):
+    yield probe_notebook(tmp_path / "probe.ipynb")
+    kernels.shutdown_warm_kernels(all_threads=True)
+
+
+class TestAWarmKernel:
+    def test_is_reused_for_the_next_notebook(self, tmp_path, probe):
+        first, second = job(tmp_path, "a", probe), job(tmp_path, "b", probe)
+        first["env"] = second["env"] = {"CW_TEST_MARKER": "same"}
+        assert ex.execute(first)["ok"] and ex.execute(second)["ok"]
+        assert probe_state(first)["pid"] == probe_state(second)["pid"]
+
+    def test_forgets_what_the_last_notebook_left_behind(self, tmp_path, probe):
+        first, second = job(tmp_path, "a", probe), job(tmp_path, "b", probe)
+        first["env"] = second["env"] = {"CW_TEST_MARKER": "same"}
+        ex.execute(first)
+        ex.execute(second)
+        before, after = probe_state(first), probe_state(second)
+        assert after["pid"] == before["pid"]  # the same kernel ...
+        assert not after["leftover"] and after["open_figures"] == 0  # ... as if new
+        assert after["filters"] == before["filters"]  # the "ignore" filter was undone
+        assert after["warned"] == before["warned"] == 1  # a warning shows again
+
+    def test_starts_each_notebook_at_execution_count_one(self, tmp_path, probe):
+        first, second = job(tmp_path, "a", probe), job(tmp_path, "b", probe)
+        first["env"] = second["env"] = {"CW_TEST_MARKER": "same"}
+        ex.execute(first)
+        ex.execute(second)
+        counts = [c.execution_count for c in nbformat.read(
+            Path(second["staging"]) / "b.ipynb", as_version=4).cells]
+        assert counts == list(range(1, len(counts) + 1))  # papermill adds one cell
+
+    def test_works_in_the_staging_folder(self, tmp_path, probe):
+        j = job(tmp_path, "a", probe)
+        ex.execute(j)
+        assert Path(probe_state(j)["cwd"]) == Path(j["staging"])
+
+    def test_is_replaced_after_a_failed_notebook(self, tmp_path, probe):
+        failing = probe_notebook(tmp_path / "failing.ipynb", fail=True)
+        bad, good = job(tmp_path, "bad", failing), job(tmp_path, "good", probe)
+        bad["env"] = good["env"] = {"CW_TEST_MARKER": "same"}
+        result = ex.execute(bad)
+        assert not result["ok"] and "probe asked to fail" in result["message"]
+        assert ex.execute(good)["ok"]
+        assert probe_state(good)["pid"] != probe_state(bad)["pid"]
+
+    def test_a_fresh_kernel_can_be_asked_for(self, tmp_path, probe):
+        first, second = (job(tmp_path, n, probe, fresh_kernel=True) for n in "ab")
+        first["env"] = second["env"] = {"CW_TEST_MARKER": "same"}
+        ex.execute(first)
+        ex.execute(second)
+        assert probe_state(first)["pid"] != probe_state(second)["pid"]
+
+
+class TestRunningNotebooksInThreads:
+    """Several threads (a Dask worker's) each drive their own kernel at once."""
+
+    def test_each_sees_its_own_environment_and_folder_and_the_process_is_untouched(
+            self, tmp_path, probe):
+        jobs = [job(tmp_path, f"t{i}", probe) for i in range(4)]
+        cwd, environ = os.getcwd(), dict(os.environ)
+        results: dict[str, dict] = {}
+
+        def run(j: dict) -> None:
+            try:
+                results[j["name"]] = ex.execute(j)
+            finally:
+                kernels.shutdown_warm_kernels()
+
+        threads = [threading.Thread(target=run, args=(j,)) for j in jobs[:2]]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for j in jobs[2:]:  # and one after the other in this thread, for comparison
+            results[j["name"]] = ex.execute(j)
+        assert all(r["ok"] for r in results.values()), results
+        for j in jobs:
+            state = probe_state(j)
+            assert state["marker"] == j["name"]
+            assert Path(state["cwd"]) == Path(j["staging"])
+        assert os.getcwd() == cwd and dict(os.environ) == environ
+
+
+class TestWhenAKernelIsReplaced:
+    def test_settings_variables_change_without_a_new_kernel(self, tmp_path, probe):
+        first, second = job(tmp_path, "a", probe), job(tmp_path, "b", probe)
+        first["env"] = {"CW_POPHEALTH_DATA": "/first", "CW_TEST_MARKER": "same"}
+        second["env"] = {"CW_TEST_MARKER": "same"}
+        first["parameters"] = second["parameters"] = {}
+        ex.execute(first)
+        ex.execute(second)
+        assert probe_state(first)["pid"] == probe_state(second)["pid"]
+        assert probe_state(first)["data"] == "/first"
+        assert probe_state(second)["data"] is None  # unset again, as in a new kernel
+
+    def test_another_environment_starts_a_new_kernel(self, tmp_path, probe):
+        first, second = job(tmp_path, "a", probe), job(tmp_path, "b", probe)
+        ex.execute(first)
+        ex.execute(second)  # CW_TEST_MARKER differs: an import-time setting, as far as we know
+        assert probe_state(first)["pid"] != probe_state(second)["pid"]
+
+    def test_changed_package_code_starts_a_new_kernel(self, tmp_path, probe):
+        first, second = job(tmp_path, "a", probe), job(tmp_path, "b", probe)
+        first["env"] = second["env"] = {"CW_TEST_MARKER": "same"}
+        first["code"], second["code"] = "source-v1", "source-v2"
+        ex.execute(first)
+        ex.execute(second)
+        assert probe_state(first)["pid"] != probe_state(second)["pid"]
