@@ -1,10 +1,12 @@
-"""A real HTTP fake of the Fingertips API, serving the real extracts in the API's own formats.
+"""A real HTTP fake of the Fingertips API that answers as the server source says it does.
 
 :class:`FakeFingertips` runs a stdlib :class:`~http.server.ThreadingHTTPServer` on 127.0.0.1 (a
-random free port) in a background thread. It answers the endpoints :mod:`cw_pophealth.fingertips`
-uses, in the formats documented in ``api_samples/API_NOTES.md``, and can inject faults
-(:meth:`FakeFingertips.set_fault`). It is a plain module (no pytest import) so that benchmark
-scripts can use it too::
+random free port) in a background thread. It serves the endpoints of
+:mod:`cw_pophealth.fingertips` (and those fingertipsR uses) in the formats of the Fingertips
+server source, ukhsa-collaboration/fingertips-open @ 678089724a51 (``PholioVisualisationWS``),
+for every row of ``API-FIDELITY.md`` (C1-C22), and can inject faults
+(:meth:`FakeFingertips.set_fault`). It is a plain module (no pytest import) so that the
+benchmark scripts can use it too::
 
     with FakeFingertips(table, latency=0.05) as fake:
         settings = get_settings(api_base_url=fake.url, data_dir=tmp)
@@ -13,32 +15,40 @@ scripts can use it too::
 What is real and what is invented
 ---------------------------------
 * **Real**: the observations (the tidy table from :func:`cw_pophealth.snapshot.build_snapshot`,
-  i.e. the published Fingertips/ONS extracts), the areas and their relationships (the Pholio
-  reference tables via :func:`cw_pophealth.geography.get_geography`), the CSV header
-  (:data:`cw_pophealth.parse.FINGERTIPS_CSV_COLUMNS`), the JSON field names (fingertips-open
-  server source, cited in API_NOTES.md), profile ids/names 18, 19, 26, and metadata text taken
-  from ``fingertipsnext/indicatorMetadata_35.json`` where it covers an indicator.
-* **Synthetic test fixture** (marked where defined): the profiles' domain (group) ids and which
-  indicators each domain holds, area-type short names, the ``Age`` label per indicator, the
-  ``Time period range`` values (``"1y"``/``"3y"``), and metadata fields the extracts lack.
+  and the real 2017 export in ``api_samples/``, with its deprivation-decile rows), the areas,
+  their names and relationships (the Pholio reference tables), the 101 area-type names, the
+  JSON and CSV shapes (server source), PHOF's domains, and metadata text taken from
+  ``fingertipsnext/indicatorMetadata_35.json`` where it covers an indicator.
+* **Synthetic test fixture** (marked where defined, mostly in
+  :mod:`fake_fingertips_reference`): the ids of area types that no source gives, other
+  profiles' domains, which indicators each domain holds, the nearest-neighbour lists of the
+  Coventry & Warwickshire areas (real CIPFA sets exist in the extracts for West Sussex, East
+  Sussex and Brighton & Hove), the IMD 2019 scores, an indicator with ethnic-group rows and a
+  goal, and metadata fields the extracts lack. The ``capacity`` mode (429 beyond it) is
+  invented too: the server source has no rate limiting (C20).
 
-CSV conventions
----------------
-* ``Area Type`` is labelled per area, as 2024-26 API output shows it (API_NOTES.md [USE]):
-  ``England`` (E92), ``Region`` (E12), ``County`` (E10), ``UA`` (E06/E08/E09), ``District``
-  (E07).
-* A request returns the England row(s), the parent rows when the parent type is regions (6),
-  and the rows of the areas of the child type; ``Parent Code``/``Parent Name`` come from the
-  geography (England for regions and when the parent type is 15). Areas the current geography
-  does not know (retired codes) are not served, as the live API serves current areas only.
-* Values are written unformatted (shortest round-trip repr); ``Time period Sortable`` is the
-  start year * 10000; lines end in CRLF like the real export.
-* Unknown indicator ids produce no rows (header only) and are left out of metadata, as the real
-  API does.
+How it answers (the C-row of ``API-FIDELITY.md`` in brackets)
+-------------------------------------------------------------
+* ``area_types`` lists every area type without ``ParentAreaTypes``; only
+  ``area_types/parent_area_types`` carries them, deprivation-decile parents included (C1).
+* Indicator metadata: ``Descriptive`` is ``Name`` and ``DataSource`` unless
+  ``include_definition=yes`` (C2); ``ValueType {Id, Name}``, ``YearType``,
+  ``ConfidenceIntervalMethod`` and the booleans, no ``*Id`` fields and no ``ConfidenceLevel``
+  (C3); an empty ``indicator_ids`` returns every indicator.
+* The CSV: see :mod:`fake_fingertips_csv` (C4-C9, C16, C21); ``application/octet-stream``
+  with ``attachment; filename=indicators-<short>.data.csv`` (C10); only the first 100 ids,
+  silently (C11); ``400``/``500`` bodies in plain text (C12, C13); an unknown area type is a
+  ``500`` (C14).
+* Region names carry the server's suffix, in either evidenced form (``region_names``, C15).
+* ``profiles`` carry ``GroupMetadata``, and ``group_metadata`` answers (C17, C19);
+  ``parent_to_child_areas`` takes optional types and ``nearest_neighbour_code`` (C18).
+* Unknown query parameters (``timestamp``, ``include_sortable_time_periods``) are ignored
+  (C22); id lists drop parts that are not integers, as ``IntListStringParser`` does.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import threading
 import time
@@ -47,56 +57,36 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import numpy as np
 import pandas as pd
 
+import fake_fingertips_reference as ref
 from cw_pophealth import catalogue, schema
-from cw_pophealth.fingertips import parse
-from cw_pophealth.geography import AREA_TYPE_NAMES, AreaLookup, get_geography
+from cw_pophealth.geography import AreaLookup, get_geography
+from fake_fingertips_csv import file_name
+from fake_fingertips_data import FakeData, area_type_label
 
 FAULT_KINDS = ("500", "429", "slow", "truncated", "truncated_length", "html",
                "renamed_column", "empty")
 #: Faults that only make sense for CSV responses (others apply to any endpoint).
 CSV_ONLY_FAULTS = frozenset({"renamed_column"})
+REGION_NAME_FORMS = ("statistical", "region")
+CSV_FORMATS = ("current", "2017")
 
 ENGLAND = catalogue.ENGLAND
 T_ENGLAND = catalogue.AREA_TYPE_ENGLAND
 T_REGION = catalogue.AREA_TYPE_REGION
 T_DISTRICT_UA = catalogue.AREA_TYPE_DISTRICT_UA
 T_COUNTY_UA = catalogue.AREA_TYPE_COUNTY_UA
-AREA_TYPE_IDS = (T_ENGLAND, T_REGION, T_DISTRICT_UA, T_COUNTY_UA)
+MAX_IDS = 100  # DataManagerBase.cs: the first 100 ids, silently
 
-# Synthetic test fixture: short names and parent types of the four area types in use.
-AREA_TYPE_SHORT = {T_ENGLAND: "England", T_REGION: "Regions", T_DISTRICT_UA: "Districts & UAs",
-                   T_COUNTY_UA: "Counties & UAs"}
-PARENT_AREA_TYPES = {T_ENGLAND: (), T_REGION: (T_ENGLAND,),
-                     T_COUNTY_UA: (T_ENGLAND, T_REGION),
-                     T_DISTRICT_UA: (T_ENGLAND, T_REGION, T_COUNTY_UA)}
 
-# Profile ids and names are real (API_NOTES.md [R16]); the keys follow the site's URL pattern.
-# Synthetic test fixture: the domain (group) ids and which indicators each domain holds.
-PROFILES = (
-    {"Id": 18, "Name": "Local Tobacco Control Profiles", "Key": "tobacco-control",
-     "GroupIds": [1800001]},
-    {"Id": 19, "Name": "Public Health Outcomes Framework",
-     "Key": "public-health-outcomes-framework", "GroupIds": [1900001, 1900002, 1900003]},
-    {"Id": 26, "Name": "Health Profiles", "Key": "health-profiles", "GroupIds": [2600001]},
-)
-GROUP_INDICATORS = {
-    1800001: (92443,),
-    1900001: (90366, 90362),
-    1900002: (92443, 93015, 93088, 93881, 92778),
-    1900003: (93722,),
-    2600001: (90366, 92443, 93015, 93088),
-}
-# Synthetic test fixture: the tidy extracts do not carry the age band, so a plausible label per
-# indicator is used (fingertipsR documents e.g. "18+ yrs", "All ages").
-AGE_LABELS = {90366: "All ages", 90362: "All ages", 92443: "18+ yrs", 93015: "19+ yrs",
-              93088: "18+ yrs", 93881: "18+ yrs", 93722: "<75 yrs", 92778: "18+ yrs"}
-
-_AREA_TYPE_LABELS = {"E92": "England", "E12": "Region", "E10": "County", "E06": "UA",
-                     "E08": "UA", "E09": "UA", "E07": "District"}
 _CSV_PATH_PREFIXES = ("all_data/csv/", "indicator_metadata/csv/")
+_OCTET = "application/octet-stream"
+_TEXT = "text/plain; charset=utf-8"
+_NULL_REFERENCE = "Object reference not set to an instance of an object."
+#: The plain-text body of a failed CSV build (CsvBuilderIndicatorDataBodyPeriodWriter.cs).
+_CSV_ERROR = ("CSV data could not be built for indicator {indicator} and time period 2021.\r\n"
+              "Additional information: Timeout expired.")
 _MAINTENANCE_PAGE = (
     b"<!DOCTYPE html>\r\n<html><head><title>Fingertips is currently unavailable</title></head>"
     b"<body><h1>Service unavailable</h1><p>Fingertips is undergoing scheduled maintenance. "
@@ -137,25 +127,26 @@ class _Reply:
     headers: dict = field(default_factory=dict)
 
 
-def _csv_field(value) -> str:
-    """One CSV field as the API writes it: blanks for missing, numbers unformatted, quoting
-    only when needed."""
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return ""
-    if isinstance(value, float):
-        return repr(value)
-    text = str(value)
-    if any(ch in text for ch in ',"\r\n'):
-        return '"' + text.replace('"', '""') + '"'
-    return text
+def _ints(text: str | None) -> list[int] | None:
+    """An id list as ``IntListStringParser`` reads it: split on commas, parts that are not
+    integers dropped, duplicates kept; ``None`` when the parameter is absent."""
+    if text is None:
+        return None
+    out = []
+    for part in text.split(","):
+        part = part.strip()
+        if part.lstrip("-").isdigit():
+            out.append(int(part))
+    return out
 
 
-def area_type_label(code: str) -> str:
-    """The CSV ``Area Type`` label of an area (see the module docstring)."""
-    return _AREA_TYPE_LABELS.get(str(code)[:3], "Other")
+def _int(text: str | None) -> int | None:
+    """One ``int`` parameter; ``None`` when absent or not an integer."""
+    values = _ints(text)
+    return values[0] if values and len(text.split(",")) == 1 else None
 
 
-def _load_fingertipsnext_metadata(extracts_dir: Path | None) -> dict[int, dict]:
+def _load_next_metadata(extracts_dir: Path | None) -> dict[int, dict]:
     if extracts_dir is None:
         return {}
     path = Path(extracts_dir) / "fingertipsnext" / "indicatorMetadata_35.json"
@@ -165,8 +156,20 @@ def _load_fingertipsnext_metadata(extracts_dir: Path | None) -> dict[int, dict]:
     return {int(i["indicatorID"]): i for i in items if str(i.get("indicatorID", "")).isdigit()}
 
 
-class FakeFingertips:
-    """A fake Fingertips API over real HTTP.
+def _pholio_names(extracts_dir: Path | None, geo: AreaLookup) -> dict[str, str]:
+    """Area names as the database holds them (regions as ``X region (statistical)``)."""
+    names = dict(zip(geo.areas_table["area_code"], geo.areas_table["area_name"], strict=False))
+    path = Path(extracts_dir) / "fphd_pholio_reference" / "area.csv" if extracts_dir else None
+    if path is not None and path.is_file():
+        with path.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                if row["code"] in names and not row["valid_to"]:
+                    names[row["code"]] = row["name"]
+    return names
+
+
+class FakeFingertips(FakeData):
+    """A fake Fingertips API over real HTTP, answering as the server source says.
 
     Parameters
     ----------
@@ -175,20 +178,27 @@ class FakeFingertips:
         built from the real extracts (about 3 s).
     latency : float, default 0.0
         Seconds added to every request before it is answered (for benchmarks): the server's
-        fixed cost per request. Requests are served on their own threads, so waits overlap
-        when a client sends requests concurrently, as they would on a real server farm.
+        fixed cost per request, an assumption. Requests are served on their own threads.
     latency_per_indicator : float, default 0.0
-        Further seconds per indicator in an ``all_data`` request (for benchmarks): the real API
-        builds each CSV server-side, in time that grows with the indicators asked for.
-        ``by_indicator_id`` counts its ids; ``by_profile_id`` the profile's indicators.
+        Further seconds per indicator in an ``all_data`` request (for benchmarks): an assumed
+        model of the server building each CSV.
     capacity : int, optional
-        Most requests the server will work on at once, like a rate-limited API: a request that
-        arrives while ``capacity`` others are in progress is answered at once with HTTP 429 and
-        ``Retry-After: capacity_retry_after`` (counted in :attr:`refused`). ``None``: no limit.
+        Most requests the server works on at once; one more is answered 429 with
+        ``Retry-After: capacity_retry_after`` (counted in :attr:`refused`). Invented: the
+        server source has no rate limiting (C20). ``None``: no limit.
     geography : AreaLookup, optional
         Areas and relationships; default :func:`cw_pophealth.geography.get_geography`.
     settings : Settings, optional
         Used to find the extracts when ``data`` or ``geography`` is not given.
+    extras : bool, default True
+        Also serve the real 2017 export's indicator (93356, with deprivation-decile rows) and
+        the synthetic test fixtures (IMD 2019 scores, an indicator with ethnic-group rows).
+    csv_format : {"current", "2017"}
+        The current writer (27 columns), or the real 2017 export's (26-column header, rows
+        one field short: C8).
+    region_names : {"statistical", "region"}
+        ``West Midlands region (statistical)`` (the 2026 Pholio tables) or ``West Midlands
+        region`` (the 2017 export and fingertipsR's 2022 README): both are evidenced (C15).
 
     Attributes
     ----------
@@ -201,7 +211,8 @@ class FakeFingertips:
     def __init__(self, data: pd.DataFrame | None = None, *, latency: float = 0.0,
                  latency_per_indicator: float = 0.0, capacity: int | None = None,
                  capacity_retry_after: float = 0, geography: AreaLookup | None = None,
-                 settings=None):
+                 settings=None, extras: bool = True, csv_format: str = "current",
+                 region_names: str = "statistical"):
         from cw_pophealth.config import get_settings
 
         settings = settings or get_settings()
@@ -215,6 +226,9 @@ class FakeFingertips:
         self.capacity_retry_after = capacity_retry_after
         self.refused = 0  # requests answered 429 for want of capacity since the last reset()
         self.geography = geography or get_geography(settings)
+        self._defaults = {"csv_format": csv_format, "region_names": region_names}
+        self.csv_format = csv_format
+        self.region_names = region_names
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
         self._in_flight = 0
@@ -224,158 +238,269 @@ class FakeFingertips:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._csv_cache: dict[tuple, bytes] = {}
-        self._next_meta = _load_fingertipsnext_metadata(settings.extracts_dir)
+        extracts = settings.extracts_dir
+        self._next_meta = _load_next_metadata(extracts)
+        self._area_types = ref.load_area_types(extracts)
+        self._area_type_by_id = {t["Id"]: t for t in self._area_types}
+        self._category_parents = {10000 + c["Id"]: ref.category_area_type(c)
+                                  for c in ref.CATEGORY_TYPES}
+        self._raw_names = _pholio_names(extracts, self.geography)
+        if extras:
+            data = pd.concat([data, *self._extra_tables(extracts)], ignore_index=True)
         self._prepare(data)
+        # Pholio names the 2023 unitary North Yorkshire and Somerset "... UA".
+        upper = {self._raw_names[c].removesuffix(" UA"): c for c in self._type_codes[T_COUNTY_UA]}
+        self._neighbours = {1: ref.load_neighbour_sets(extracts, upper)}
+        for type_id, lists in ref.SYNTHETIC_NEIGHBOURS.items():
+            self._neighbours.setdefault(type_id, {}).update(lists)
 
-    # -- data preparation ---------------------------------------------------------------------
-    def _prepare(self, data: pd.DataFrame) -> None:
-        geo = self.geography
-        self._type_codes = {t: set(geo.areas(t)["area_code"]) for t in AREA_TYPE_IDS}
-        self._names = dict(zip(geo.areas_table["area_code"], geo.areas_table["area_name"],
-                               strict=False))
-        self._parent_of: dict[tuple[int, int], dict[str, str]] = {}
-        for child in AREA_TYPE_IDS:
-            for parent in AREA_TYPE_IDS:
-                if parent == T_ENGLAND:
-                    mapping = {code: ENGLAND for code in self._type_codes[child]}
-                else:
-                    mapping = {kid: par for par, kids in geo.parent_to_child(child, parent).items()
-                               for kid in kids if kid != par}
-                self._parent_of[(child, parent)] = mapping
-        self._rows = self._csv_frame(data)
-        self._encode_rows()
-        codes_by_indicator = self._rows.groupby("Indicator ID")["Area Code"].agg(set)
-        self._available = sorted(
-            (int(ind), t) for ind, codes in codes_by_indicator.items() for t in AREA_TYPE_IDS
-            if set(codes) & self._type_codes[t]
-        )
-        names = (self._rows.drop_duplicates("Indicator ID")
-                 .set_index("Indicator ID")["Indicator Name"].to_dict())
-        for spec in catalogue.all_indicators():
-            names.setdefault(spec.indicator_id, spec.name)
-        self._indicator_names = {int(k): str(v) for k, v in names.items()}
-
-    def _csv_frame(self, data: pd.DataFrame) -> pd.DataFrame:
-        """Tidy rows -> Fingertips CSV columns (parents are filled per request)."""
-        d = data.reset_index(drop=True)
-        start = pd.to_datetime(d["period_start"])
-        end = pd.to_datetime(d["period_end"])
-        years = ((end - start).dt.days / 365.25).round().astype("Int64")
-
-        def text(col: str) -> pd.Series:
-            return d[col].astype("string") if col in d.columns else pd.Series(
-                pd.NA, index=d.index, dtype="string")
-
-        ind = d["indicator_id"].astype("Int64")
-        return pd.DataFrame({
-            "Indicator ID": ind,
-            "Indicator Name": text("indicator_name"),
-            "Parent Code": pd.Series(pd.NA, index=d.index, dtype="string"),
-            "Parent Name": pd.Series(pd.NA, index=d.index, dtype="string"),
-            "Area Code": text("area_code"),
-            "Area Name": text("area_name"),
-            "Area Type": d["area_code"].map(area_type_label).astype("string"),
-            "Sex": text("sex"),
-            "Age": text("age").fillna(ind.map(AGE_LABELS).astype("string")),
-            "Category Type": text("category_type"),
-            "Category": text("category"),
-            "Time period": text("period"),
-            "Value": d["value"],
-            "Lower CI 95.0 limit": d["lower_ci_95"],
-            "Upper CI 95.0 limit": d["upper_ci_95"],
-            "Lower CI 99.8 limit": d["lower_ci_99_8"],
-            "Upper CI 99.8 limit": d["upper_ci_99_8"],
-            "Count": d["count"],
-            "Denominator": d["denominator"],
-            "Value note": text("value_note"),
-            "Recent Trend": text("recent_trend"),
-            "Compared to England value or percentiles": text("compared_to_england"),
-            "Compared to Region value or percentiles": text("compared_to_parent"),
-            "Time period Sortable": (start.dt.year * 10000).astype("Int64"),
-            "Time period range": years.astype("string") + "y",  # synthetic test fixture
-            "New data": pd.Series(pd.NA, index=d.index, dtype="string"),
-            "Compared to goal": pd.Series(pd.NA, index=d.index, dtype="string"),
-        }).loc[:, list(parse.FINGERTIPS_CSV_COLUMNS)]
-
-    def _encode_rows(self) -> None:
-        """Pre-encode every row as CSV text around the two parent fields (fast responses)."""
-        frame = self._rows
-        cells = [[_csv_field(v) for v in frame[col].tolist()] for col in frame.columns]
-        n = len(frame)
-        self._line_head = [f"{cells[0][i]},{cells[1][i]}" for i in range(n)]
-        self._line_tail = [",".join(col[i] for col in cells[4:]) for i in range(n)]
-        self._header = ",".join(_csv_field(c) for c in frame.columns)
-        self._row_ids = frame["Indicator ID"].astype(int).to_numpy()
-        self._row_codes = frame["Area Code"].astype(str).tolist()
-
-    def _csv_text(self, ids: tuple[int, ...], child: int, parent: int) -> str:
-        selected = np.flatnonzero(np.isin(self._row_ids, ids))
-        england, regions, kids = [], [], []
-        region_codes = self._type_codes[T_REGION]
-        child_codes = self._type_codes.get(child, set())
-        for i in selected:
-            code = self._row_codes[i]
-            if code == ENGLAND:
-                england.append(i)
-            elif parent == T_REGION and child != T_REGION and code in region_codes:
-                regions.append(i)
-            elif child != T_ENGLAND and code in child_codes:
-                kids.append(i)
-        parent_of = self._parent_of.get((child, parent), {})
-        england_name = _csv_field(self._names.get(ENGLAND, "England"))
-        lines = [self._header]
-        lines += [f"{self._line_head[i]},,,{self._line_tail[i]}" for i in england]
-        lines += [f"{self._line_head[i]},{ENGLAND},{england_name},{self._line_tail[i]}"
-                  for i in regions]
-        for i in kids:
-            par = parent_of.get(self._row_codes[i])
-            fields = f"{par},{_csv_field(self._names.get(par))}" if par else ","
-            lines.append(f"{self._line_head[i]},{fields},{self._line_tail[i]}")
-        return "\r\n".join(lines) + "\r\n"
-
-    def csv_bytes(self, ids, child: int, parent: int) -> bytes:
-        """The ``all_data/csv`` body for indicator ids at a child/parent area type."""
-        key = (tuple(sorted(set(int(i) for i in ids))), int(child), int(parent))
-        with self._lock:
-            cached = self._csv_cache.get(key)
-        if cached is None:
-            cached = self._csv_text(*key).encode("utf-8")
-            with self._lock:
-                self._csv_cache[key] = cached
-        return cached
+    # -- routing ------------------------------------------------------------------------------
+    @staticmethod
+    def _json(obj, status: int = 200) -> _Reply:
+        return _Reply(status, json.dumps(obj).encode("utf-8"), "application/json; charset=utf-8")
 
     @staticmethod
-    def _catalogue_unit(ident: int) -> str:
-        """Unit from the package catalogue when FingertipsNext's metadata lacks the indicator."""
-        from cw_pophealth.catalogue import all_indicators
+    def _text(status: int, message: str) -> _Reply:
+        return _Reply(status, message.encode("utf-8"), _TEXT)
 
-        units = {spec.indicator_id: spec.unit for spec in all_indicators()}
-        return {"years": "Years", "%": "%"}.get(units.get(ident, "%"), units.get(ident, "%"))
+    def _not_found(self, endpoint: str, controller: str) -> _Reply:
+        """A required parameter is missing: Web API finds no action (HTTP 404, JSON)."""
+        return self._json({
+            "Message": "No HTTP resource was found that matches the request URI "
+                       f"'https://fingertips.phe.org.uk/api/{endpoint}'.",
+            "MessageDetail": f"No action was found on the controller '{controller}' that "
+                             "matches the request."}, status=404)
 
-    def metadata(self, ident: int) -> dict:
-        """The ``IndicatorMetadata`` JSON object of one indicator (fingertips-open field names)."""
-        nxt = self._next_meta.get(ident, {})
-        descriptive = {
-            "Name": self._indicator_names[ident],
-            "NameLong": self._indicator_names[ident],
-            "Definition": nxt.get("indicatorDefinition", "Synthetic test fixture definition."),
-            "Rationale": nxt.get("rationale", "Synthetic test fixture rationale."),
-            "DataSource": nxt.get("dataSource", "Synthetic test fixture data source."),
-        }
-        value_type = nxt.get("valueType", "Synthetic value type")
-        unit = nxt.get("unitLabel") or self._catalogue_unit(ident)
-        return {
-            "IID": ident,
-            "ValueTypeId": 0,  # synthetic test fixture
-            "YearTypeId": 1,  # synthetic test fixture
-            "Unit": {"Id": 0, "Value": 100.0, "Label": unit},
-            "ValueType": {"Id": 0, "Label": value_type},
-            "ConfidenceLevel": 95.0,
-            "CIMethodId": 0,  # synthetic test fixture
-            "Descriptive": descriptive,
-            # FingertipsNext's lastUpdatedDate stands in for the legacy DataChange field.
-            "DataChange": {"LastUploadedAt": nxt.get("lastUpdatedDate")},
-        }
+    def _invalid(self, name: str) -> _Reply:
+        """A required ``int`` that is not a number: HTTP 400, JSON."""
+        return self._json({
+            "Message": "The request is invalid.",
+            "MessageDetail": f"The parameters dictionary contains a null entry for parameter "
+                             f"'{name}' of non-nullable type 'System.Int32'."}, status=400)
+
+    def _required(self, p: dict, names, endpoint: str, controller: str):
+        """The required ``int`` parameters, or the framework's error reply."""
+        values = []
+        for name in names:
+            if name not in p:
+                return None, self._not_found(endpoint, controller)
+            value = _int(p[name])
+            if value is None:
+                return None, self._invalid(name)
+            values.append(value)
+        return values, None
+
+    def route(self, endpoint: str, params: dict) -> _Reply:
+        """Answer one request (no faults applied)."""
+        handler = getattr(self, "_r_" + endpoint.replace("/", "__"), None)
+        if handler is None:
+            return self._json({"Message": "No HTTP resource was found that matches the request "
+                                          f"URI 'https://fingertips.phe.org.uk/api/{endpoint}'."},
+                              status=404)
+        return handler(endpoint, params)
+
+    def _r_profiles(self, endpoint, p):
+        return self._json([ref.profile_json(x) for x in ref.PROFILES])
+
+    def _r_profile(self, endpoint, p):
+        values, error = self._required(p, ["profile_id"], endpoint, "Profiles")
+        if error:
+            return error
+        pid = values[0]
+        found = [ref.profile_json(x) for x in ref.PROFILES if x["Id"] == pid]
+        return self._json(found[0] if found else None)
+
+    def _r_group_metadata(self, endpoint, p):
+        if "group_ids" not in p:
+            return self._not_found(endpoint, "Profiles")
+        wanted = set(_ints(p["group_ids"]) or [])
+        items = [m for x in ref.PROFILES for m in ref.group_metadata(x) if m["Id"] in wanted]
+        return self._json(sorted(items, key=lambda m: m["Sequence"]))
+
+    def _r_area_types(self, endpoint, p):
+        wanted = _ints(p.get("profile_ids"))
+        if not wanted:
+            return self._json(self._area_types)
+        used = {T_DISTRICT_UA, T_COUNTY_UA} if set(wanted) & {x["Id"] for x in ref.PROFILES} \
+            else set()
+        return self._json([t for t in self._area_types if t["Id"] in used])
+
+    def _r_area_types__parent_area_types(self, endpoint, p):
+        out = []
+        for child, parents in ref.PARENT_AREA_TYPE_IDS.items():
+            item = dict(self._area_type_by_id[child])
+            item["ParentAreaTypes"] = [self._area_type_by_id.get(t) or self._category_parents[t]
+                                       for t in parents]
+            out.append(item)
+        return self._json(out)
+
+    def _area_json(self, code: str, type_id: int, sequence: int | None = None) -> dict:
+        item = {"Code": code, "Name": self.area_name(code), "Short": self.area_name(code),
+                "AreaTypeId": type_id}
+        if sequence is not None:
+            item["Sequence"] = sequence
+        return item
+
+    def _r_areas__by_area_type(self, endpoint, p):
+        values, error = self._required(p, ["area_type_id"], endpoint, "Areas")
+        if error:
+            return error
+        type_id = values[0]
+        return self._json([self._area_json(c, type_id)
+                           for c in sorted(self._type_codes.get(type_id, ()))])
+
+    def _r_areas__by_parent_area_code(self, endpoint, p):
+        if "parent_area_code" not in p:
+            return self._not_found(endpoint, "Areas")
+        values, error = self._required(p, ["area_type_id"], endpoint, "Areas")
+        if error:
+            return error
+        type_id = values[0]
+        parent = p["parent_area_code"]
+        if parent.startswith("nn-"):
+            # Nearest neighbours in rank order, Sequence = rank; area_type_id is ignored.
+            _, codes = self.neighbours(parent)
+            return self._json([self._area_json(c, self._type_of(c), n)
+                               for n, c in enumerate(codes, start=1)])
+        rel = self.geography.relationships
+        kids = set(rel.loc[rel["parent_code"] == parent, "child_code"])
+        return self._json([self._area_json(c, type_id)
+                           for c in sorted(kids & self._type_codes.get(type_id, set()))])
+
+    def _r_parent_to_child_areas(self, endpoint, p):
+        nn = p.get("nearest_neighbour_code")
+        if nn:
+            if not nn.startswith("nn-"):
+                return self._json({"Message": "An error has occurred."}, status=500)
+            return self._json({nn.split("-", 2)[2]: self.neighbours(nn)[1]})
+        child = _int(p.get("child_area_type_id", "-1"))
+        parent = _int(p.get("parent_area_type_id", "-1"))
+        if child is None or parent is None:
+            return self._invalid("child_area_type_id" if child is None else "parent_area_type_id")
+        if child == 0 or parent == 0:
+            return self._json({})
+        if child == -1:
+            return self._json({"Message": "An error has occurred."}, status=500)
+        if child == T_ENGLAND:
+            parent = T_ENGLAND
+        mapping: dict[str, list[str]] = {}
+        for kid, par in self._parent_of.get((child, parent), {}).items():
+            mapping.setdefault(par, []).append(kid)
+        return self._json({k: sorted(v) for k, v in sorted(mapping.items())})
+
+    def _r_available_data(self, endpoint, p):
+        ind = _int(p.get("indicator_id"))  # an int? that does not parse binds null
+        typ = _int(p.get("area_type_id"))
+        return self._json([{"IndicatorId": i, "AreaTypeId": t} for i, t in self._available
+                           if (ind is None or i == ind) and (typ is None or t == typ)])
+
+    def _r_category_types(self, endpoint, p):
+        return self._json(list(ref.CATEGORY_TYPES))
+
+    def _r_categories(self, endpoint, p):
+        wanted = _int(p.get("category_type_id"))
+        return self._json([c for t in ref.CATEGORY_TYPES if t["Id"] == wanted
+                           for c in t["Categories"]])
+
+    def _r_nearest_neighbour_types(self, endpoint, p):
+        out = []
+        for item in ref.NEIGHBOUR_TYPES:
+            entry = {k: v for k, v in item.items() if k != "ApplicableTypeIds"}
+            if (p.get("include_system_content") or "").lower() == "yes":
+                entry["LinkText"] = entry["SelectedText"] = "Synthetic test fixture text"
+            entry["ApplicableAreaTypes"] = [self._area_type_by_id[t]
+                                            for t in item["ApplicableTypeIds"]
+                                            if t in self._area_type_by_id]
+            out.append(entry)
+        return self._json(out)
+
+    def _r_sexes(self, endpoint, p):
+        return self._json([{"Id": i, "Name": n} for n, i in ref.SEX_IDS.items()])
+
+    def _r_indicator_metadata__by_indicator_id(self, endpoint, p):
+        ids = _ints(p.get("indicator_ids")) or sorted(self._indicator_names)
+        restrict = _ints(p.get("restrict_to_profile_ids"))
+        if restrict:
+            ids = [i for i in ids if i in self._indicators_of_groups(self._group_ids(restrict))]
+        full = (p.get("include_definition") or "").lower() == "yes"
+        return self._json({str(i): self.metadata(i, include_definition=full)
+                           for i in sorted(set(ids)) if i in self._indicator_names})
+
+    def _r_indicator_metadata__by_group_id(self, endpoint, p):
+        if "group_ids" not in p:
+            return self._not_found(endpoint, "IndicatorMetadata")
+        full = (p.get("include_definition") or "").lower() == "yes"
+        ids = self._indicators_of_groups(_ints(p["group_ids"]) or [])
+        return self._json({str(i): self.metadata(i, include_definition=full) for i in ids})
+
+    def _r_indicator_metadata__all(self, endpoint, p):
+        full = (p.get("include_definition") or "").lower() == "yes"
+        return self._json({str(i): self.metadata(i, include_definition=full)
+                           for i in sorted(self._indicator_names)})
+
+    def _r_indicator_metadata__csv__by_indicator_id(self, endpoint, p):
+        if "indicator_ids" not in p:
+            return self._not_found(endpoint, "IndicatorMetadata")
+        return _Reply(200, self.metadata_csv(_ints(p["indicator_ids"]) or []), _OCTET,
+                      {"Content-Disposition": "attachment; filename=IndicatorMetadata.csv"})
+
+    def _r_indicator_names__by_group_id(self, endpoint, p):
+        if "group_ids" not in p:
+            return self._not_found(endpoint, "IndicatorMetadata")
+        return self._json([{"GroupId": g, "IndicatorId": i,
+                            "IndicatorName": self._indicator_names[i]}
+                           for g in _ints(p["group_ids"]) or []
+                           for i in self._indicators_of_groups([g])])
+
+    def _csv_reply(self, ids, child: int, parent: int | None, profile: bool) -> _Reply:
+        if not self._is_area_type(child) or (parent is not None
+                                             and not self._is_area_type(parent)):
+            # The header dereferences the missing area type (C14).
+            return self._text(500, _NULL_REFERENCE)
+        body = self.csv_bytes(ids, child, parent, profile)
+        short = ref.SHORT_NAMES_2017.get(child) if self.csv_format == "2017" else None
+        name = file_name(short or self._short(child))
+        return _Reply(200, body, _OCTET, {"Content-Disposition": f"attachment; filename={name}"})
+
+    def _data_types(self, p: dict, endpoint: str, extra: list[str]):
+        """``(child, parent, *extra)`` of an ``all_data`` request; ``parent`` is ``None`` on the
+        ``area_type_id``-only path (C21)."""
+        if "child_area_type_id" not in p and "parent_area_type_id" not in p and (
+                "area_type_id" in p):
+            values, error = self._required(p, ["area_type_id", *extra], endpoint, "Data")
+            return (None if error else [values[0], None, *values[1:]]), error
+        return self._required(p, ["child_area_type_id", "parent_area_type_id", *extra],
+                              endpoint, "Data")
+
+    def _r_all_data__csv__by_indicator_id(self, endpoint, p):
+        values, error = self._data_types(p, endpoint, [])
+        if error:
+            return error
+        if "indicator_ids" not in p:
+            return self._not_found(endpoint, "Data")
+        if not p["indicator_ids"].strip():
+            return self._text(400, "IndicatorIds cannot be null or empty")
+        ids = (_ints(p["indicator_ids"]) or [])[:MAX_IDS]  # the rest dropped silently (C11)
+        return self._csv_reply(ids, values[0], values[1], "profile_id" in p)
+
+    def _r_all_data__csv__by_group_id(self, endpoint, p):
+        values, error = self._data_types(p, endpoint, ["group_id"])
+        if error:
+            return error
+        child, parent, group = values
+        if group not in ref.GROUPS:
+            return self._text(500, "Sequence contains no elements")
+        ids = [i for i in self._indicators_of_groups([group])
+               if (i, child) in self._available_set]
+        return self._csv_reply(ids, child, parent, True)
+
+    def _r_all_data__csv__by_profile_id(self, endpoint, p):
+        values, error = self._data_types(p, endpoint, ["profile_id"])
+        if error:
+            return error
+        child, parent, profile = values
+        ids = self._indicators_of_groups(self._group_ids([profile]))  # no 100 cap
+        return self._csv_reply(ids, child, parent, True)
 
     # -- faults and requests --------------------------------------------------------------------
     def set_fault(self, kind: str, times: int = 1, *, endpoint: str | None = None,
@@ -405,13 +530,29 @@ class FakeFingertips:
         with self._lock:
             self._faults.append(_Fault(kind, int(times), endpoint, float(delay), str(retry_after)))
 
+    def configure(self, *, csv_format: str | None = None, region_names: str | None = None
+                  ) -> None:
+        """Switch the CSV format (``"current"`` or ``"2017"``, C8) or the form of region names
+        (``"statistical"`` or ``"region"``, C15) until the next :meth:`reset`."""
+        if csv_format is not None:
+            if csv_format not in CSV_FORMATS:
+                raise ValueError(f"Unknown csv_format {csv_format!r}; use one of {CSV_FORMATS}")
+            self.csv_format = csv_format
+        if region_names is not None:
+            if region_names not in REGION_NAME_FORMS:
+                raise ValueError(f"Unknown region_names {region_names!r}; use one of "
+                                 f"{REGION_NAME_FORMS}")
+            self.region_names = region_names
+
     def clear_faults(self) -> None:
         """Remove every pending fault."""
         with self._lock:
             self._faults.clear()
 
     def reset(self) -> None:
-        """Clear faults and the request log (between tests)."""
+        """Clear faults and the request log, and go back to the formats the fake was built
+        with (between tests)."""
+        self.configure(**self._defaults)
         with self._lock:
             self._faults.clear()
             self._requests.clear()
@@ -461,133 +602,20 @@ class FakeFingertips:
         self._stopping.wait(seconds)
 
     def request_latency(self, endpoint: str, params: dict) -> float:
-        """Seconds the server waits before answering this request (the benchmark model):
-        ``latency`` plus ``latency_per_indicator`` for each indicator of an ``all_data`` request."""
+        """Seconds the server waits before answering this request (the benchmark model, an
+        assumption): ``latency`` plus ``latency_per_indicator`` for each indicator of an
+        ``all_data`` request."""
         delay = self.latency
         if self.latency_per_indicator and endpoint.startswith("all_data/"):
             if endpoint.endswith("by_profile_id"):
-                prof = self._ints(params.get("profile_id")) or []
-                n = len({i for x in PROFILES if x["Id"] in prof for g in x["GroupIds"]
-                         for i in GROUP_INDICATORS.get(g, ())})
+                n = len(self._indicators_of_groups(self._group_ids(
+                    _ints(params.get("profile_id")) or [])))
+            elif endpoint.endswith("by_group_id"):
+                n = len(self._indicators_of_groups(_ints(params.get("group_id")) or []))
             else:
-                n = len(set(self._ints(params.get("indicator_ids")) or []))
+                n = len(set((_ints(params.get("indicator_ids")) or [])[:MAX_IDS]))
             delay += self.latency_per_indicator * n
         return delay
-
-    # -- routing ------------------------------------------------------------------------------
-    @staticmethod
-    def _json(obj, status: int = 200) -> _Reply:
-        return _Reply(status, json.dumps(obj).encode("utf-8"), "application/json; charset=utf-8")
-
-    @staticmethod
-    def _ints(text: str | None) -> list[int] | None:
-        if text is None:
-            return None
-        try:
-            return [int(p) for p in text.split(",") if p.strip()]
-        except ValueError:
-            return None
-
-    def _bad_request(self, message: str = "The request is invalid.") -> _Reply:
-        return self._json({"Message": message}, status=400)
-
-    def route(self, endpoint: str, params: dict) -> _Reply:
-        """Answer one request (no faults applied)."""
-        p = params
-        if endpoint == "profiles":
-            return self._json(list(PROFILES))
-        if endpoint == "profile":
-            ids = self._ints(p.get("profile_id"))
-            if not ids:
-                return self._bad_request()
-            found = [x for x in PROFILES if x["Id"] == ids[0]]
-            return self._json(found[0] if found else None)
-        if endpoint == "area_types":
-            wanted = self._ints(p.get("profile_ids"))
-            if "profile_ids" in p and wanted is None:
-                return self._bad_request()
-            known = {x["Id"] for x in PROFILES}
-            if wanted is not None and not (set(wanted) & known):
-                return self._json([])
-            return self._json([self._area_type(t) for t in AREA_TYPE_IDS])
-        if endpoint == "areas/by_area_type":
-            ids = self._ints(p.get("area_type_id"))
-            if not ids:
-                return self._bad_request()
-            return self._json(self._areas(ids[0], sorted(self._type_codes.get(ids[0], ()))))
-        if endpoint == "areas/by_parent_area_code":
-            ids = self._ints(p.get("area_type_id"))
-            parent = p.get("parent_area_code")
-            if not ids or not parent:
-                return self._bad_request()
-            kids = self.geography.relationships.loc[
-                self.geography.relationships["parent_code"] == parent, "child_code"]
-            codes = sorted(set(kids) & self._type_codes.get(ids[0], set()))
-            return self._json(self._areas(ids[0], codes))
-        if endpoint == "parent_to_child_areas":
-            child = self._ints(p.get("child_area_type_id"))
-            parent = self._ints(p.get("parent_area_type_id"))
-            if not child or not parent:
-                return self._bad_request()
-            mapping: dict[str, list[str]] = {}
-            for kid, par in self._parent_of.get((child[0], parent[0]), {}).items():
-                mapping.setdefault(par, []).append(kid)
-            return self._json({k: sorted(v) for k, v in sorted(mapping.items())})
-        if endpoint == "available_data":
-            ind = self._ints(p.get("indicator_id"))
-            typ = self._ints(p.get("area_type_id"))
-            rows = [{"IndicatorId": i, "AreaTypeId": t} for i, t in self._available
-                    if (not ind or i == ind[0]) and (not typ or t == typ[0])]
-            return self._json(rows)
-        if endpoint == "indicator_metadata/by_indicator_id":
-            ids = self._ints(p.get("indicator_ids"))
-            if ids is None:
-                return self._bad_request()
-            return self._json({str(i): self.metadata(i) for i in ids
-                               if i in self._indicator_names})
-        if endpoint == "indicator_metadata/by_group_id":
-            groups = self._ints(p.get("group_ids"))
-            if groups is None:
-                return self._bad_request()
-            ids = [i for g in groups for i in GROUP_INDICATORS.get(g, ())]
-            return self._json({str(i): self.metadata(i) for i in dict.fromkeys(ids)
-                               if i in self._indicator_names})
-        if endpoint == "indicator_metadata/all":
-            return self._json({str(i): self.metadata(i) for i in sorted(self._indicator_names)})
-        if endpoint in ("all_data/csv/by_indicator_id", "all_data/csv/by_profile_id"):
-            child = self._ints(p.get("child_area_type_id") or p.get("area_type_id"))
-            parent = self._ints(p.get("parent_area_type_id", str(T_ENGLAND)))
-            if not child or not parent:
-                return self._bad_request()
-            if endpoint.endswith("by_indicator_id"):
-                ids = self._ints(p.get("indicator_ids"))
-                if not ids or len(ids) > 100:
-                    return self._bad_request("indicator_ids must list 1 to 100 ids")
-            else:
-                prof = self._ints(p.get("profile_id"))
-                if not prof:
-                    return self._bad_request()
-                groups = [g for x in PROFILES if x["Id"] == prof[0] for g in x["GroupIds"]]
-                ids = [i for g in groups for i in GROUP_INDICATORS.get(g, ())]
-            body = self.csv_bytes(ids, child[0], parent[0])
-            return _Reply(200, body, "text/csv; charset=utf-8",
-                          {"Content-Disposition": 'attachment; filename="indicators.data.csv"'})
-        return self._json({"Message": "No HTTP resource was found that matches the request URI "
-                                      f"'{endpoint}'."}, status=404)
-
-    def _area_type(self, type_id: int) -> dict:
-        return {
-            "Id": type_id, "Name": AREA_TYPE_NAMES[type_id], "Short": AREA_TYPE_SHORT[type_id],
-            "IsSearchable": type_id in (T_DISTRICT_UA, T_COUNTY_UA),
-            "CanBeDisplayedOnMap": type_id != T_ENGLAND,
-            "ParentAreaTypes": [{"Id": p, "Name": AREA_TYPE_NAMES[p],
-                                 "Short": AREA_TYPE_SHORT[p]}
-                                for p in PARENT_AREA_TYPES[type_id]],
-        }
-
-    def _areas(self, type_id: int, codes) -> list[dict]:
-        return [{"Code": c, "Name": self._names.get(c, c), "Short": self._names.get(c, c),
-                 "AreaTypeId": type_id} for c in codes]
 
     # -- server lifecycle ---------------------------------------------------------------------
     def start(self) -> FakeFingertips:
@@ -595,8 +623,7 @@ class FakeFingertips:
         if self._server is not None:
             return self
         self._stopping.clear()
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        server.daemon_threads = True
+        server = _Server(("127.0.0.1", 0), _Handler)
         server.fake = self  # type: ignore[attr-defined]
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, name="fake-fingertips",
@@ -640,6 +667,15 @@ def _cut_mid_row(body: bytes) -> bytes:
     row = lines[target]
     cut_in_row = row.find(b",", row.find(b",") + 1) + 1 or max(1, len(row) // 2)
     return body[:offset + cut_in_row]
+
+
+class _Server(ThreadingHTTPServer):
+    """The fake's HTTP server. Its listen backlog is 128, not socketserver's default of 5, so
+    that a burst of concurrent connections (a benchmark's) is queued, never refused or dropped
+    by the kernel and then timed as a retry."""
+
+    daemon_threads = True
+    request_queue_size = 128
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -701,8 +737,15 @@ class _Handler(BaseHTTPRequestHandler):
             fake._sleep(delay)
         fault = fake._take_fault(endpoint)
         kind = fault.kind if fault else None
+        is_csv = endpoint.startswith(_CSV_PATH_PREFIXES)
         if kind == "500":
-            self._send(500, b'{"Message":"An error has occurred."}', "application/json")
+            if is_csv:
+                # The CSV endpoints answer an exception with its message in plain text (C13).
+                self._send(500, _CSV_ERROR.format(
+                    indicator=params.get("indicator_ids", "?").split(",")[0]).encode(), _TEXT)
+            else:
+                self._send(500, b'{"Message":"An error has occurred."}',
+                           "application/json; charset=utf-8")
             return
         if kind == "429":
             self._send(429, b'{"Message":"Too many requests."}', "application/json",
@@ -724,7 +767,7 @@ class _Handler(BaseHTTPRequestHandler):
             head, sep, rest = body.partition(b"\r\n")
             body = head.replace(b",Value,", b",Indicator value,") + sep + rest
         if reply.status == 200 and kind == "truncated":
-            body = _cut_mid_row(body) if ctype.startswith("text/csv") else body[:len(body) // 2]
+            body = _cut_mid_row(body) if is_csv else body[:len(body) // 2]
         if reply.status == 200 and kind == "truncated_length":
             self._send(200, body[:len(body) // 2], ctype, reply.headers,
                        content_length=len(body), close=True)

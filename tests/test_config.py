@@ -34,9 +34,14 @@ class TestGetSettings:
         monkeypatch.setenv("CW_POPHEALTH_MAX_WORKERS", "4")
         assert config.get_settings().max_workers == 4
 
-    def test_request_concurrency_defaults_to_16(self, monkeypatch):
+    def test_request_concurrency_defaults_to_4(self, monkeypatch):
+        # A polite default for a public API without rate limiting (issue 12; it was 16).
         monkeypatch.delenv("CW_POPHEALTH_MAX_WORKERS", raising=False)
-        assert config.get_settings().max_workers == 16
+        assert config.get_settings().max_workers == 4
+
+    def test_the_settings_class_has_the_same_default(self):
+        assert config.Settings(config.PROJECT_ROOT, config.PROJECT_ROOT,
+                               config.PROJECT_ROOT, None).max_workers == 4
 
     @pytest.mark.parametrize("text", ["0", "four", "2.5", "-1"])
     def test_a_bad_concurrency_names_the_variable(self, monkeypatch, text):

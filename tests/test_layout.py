@@ -21,7 +21,7 @@ STAGES = [
     {"schema", "memo"},
     {"geography"},
     {"stats", "fingertips"},
-    {"snapshot", "analysis"},
+    {"snapshot", "analysis", "sources", "neighbours"},
     {"plots"},
     {"runner"},
     {"report", "cli"},

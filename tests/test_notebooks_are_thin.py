@@ -15,7 +15,8 @@ import pytest
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 EXPECTED = {"window_of_need.ipynb", "risk_factors.ipynb", "area_profile.ipynb",
-            "framework_claims.ipynb", "behavioural_risk_burden.ipynb", "inequalities.ipynb"}
+            "neighbours.ipynb", "framework_claims.ipynb", "behavioural_risk_burden.ipynb",
+            "inequalities.ipynb"}
 
 #: Calls that write files (only report.save_figure / save_table may do that).
 FILE_IO_ATTRIBUTES = {"to_csv", "to_parquet", "to_excel", "to_json", "savefig", "write_text",

@@ -40,6 +40,15 @@ class TestValidateTidy:
         out = schema.validate_tidy(synthetic_rows())
         assert list(out.columns) == list(schema.TIDY_COLUMNS)
 
+    def test_the_published_columns_follow_compared_to_parent(self):
+        at = schema.TIDY_COLUMNS.index("compared_to_parent")
+        assert schema.TIDY_COLUMNS[at + 1:at + 4] == (
+            "new_data", "compared_to_goal", "time_period_range")
+
+    def test_the_published_columns_are_optional(self):
+        out = schema.validate_tidy(synthetic_rows())
+        assert out[["new_data", "compared_to_goal", "time_period_range"]].isna().all().all()
+
     def test_missing_column_is_named_with_the_file(self):
         with pytest.raises(SchemaValidationError, match=r"'value'.*missing in data/x\.parquet"):
             schema.validate_tidy(synthetic_rows().drop(columns="value"), where="data/x.parquet")

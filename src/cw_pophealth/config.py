@@ -24,9 +24,11 @@ Environment variables
 ``CW_POPHEALTH_TIMEOUT``
     Read timeout in seconds for one HTTP request (default 60).
 ``CW_POPHEALTH_MAX_WORKERS``
-    Most requests in flight to the API at once (default 16). The client halves this on its own
-    when the server answers 429/5xx or times out (see :mod:`cw_pophealth.fingertips.throttle`);
-    set a lower number to be gentler still.
+    Most requests in flight to the API at once (default 4). Fingertips is a public service
+    with no rate limiting of its own (none in its server source), and fingertipsR and
+    fingertips_py send one request at a time, so the default is modest; the client also halves
+    it on its own when the server answers 429/5xx or times out (see
+    :mod:`cw_pophealth.fingertips.throttle`).
 """
 
 from __future__ import annotations
@@ -42,6 +44,11 @@ from urllib.parse import urlsplit
 logger = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://fingertips.phe.org.uk/api/"
+#: Most requests in flight to the API at once unless ``CW_POPHEALTH_MAX_WORKERS`` says
+#: otherwise. It was 16; fingertipsR and fingertips_py send one request at a time and the
+#: server source has no rate limiting, so 16 at once from a scheduled job was not a polite
+#: default for a public service.
+DEFAULT_MAX_WORKERS = 4
 
 
 def _find_project_root() -> Path:
@@ -167,6 +174,7 @@ class Settings:
     max_workers : int
         Most requests in flight to the API at once (threads for multi-request pulls, and the
         ceiling of the client's adaptive per-host cap, which halves on 429/5xx/timeouts).
+        Default 4: polite to a public API that does no rate limiting of its own.
     """
 
     project_root: Path
@@ -180,7 +188,7 @@ class Settings:
     retries: int = 3
     backoff: float = 0.5
     offline: bool = False
-    max_workers: int = 16
+    max_workers: int = DEFAULT_MAX_WORKERS
 
     @property
     def raw_dir(self) -> Path:
@@ -292,7 +300,8 @@ def get_settings(**overrides) -> Settings:
         claims_dir=_default_claims_dir(root),
         api_base_url=base_url,
         read_timeout=_env_number("CW_POPHEALTH_TIMEOUT", 60.0, float, minimum=0.001),
-        max_workers=int(_env_number("CW_POPHEALTH_MAX_WORKERS", 16, int, minimum=1)),
+        max_workers=int(_env_number("CW_POPHEALTH_MAX_WORKERS", DEFAULT_MAX_WORKERS, int,
+                                    minimum=1)),
         offline=_env_flag("CW_POPHEALTH_OFFLINE"),
     )
     return dataclasses.replace(settings, **overrides) if overrides else settings

@@ -92,6 +92,12 @@ TIDY_SCHEMA: tuple[Column, ...] = (
            "compared, as published"),
     Column("compared_to_parent", "string", False, "Comparison with the parent (region), as "
            "published"),
+    Column("new_data", "string", False, "Fingertips 'New data' flag ('New data' or missing), as "
+           "published"),
+    Column("compared_to_goal", "string", False, "Fingertips 'Compared to goal' (Red/Amber/Green/"
+           "Not compared; missing when the indicator has no goal), as published"),
+    Column("time_period_range", "string", False, "Fingertips 'Time period range' (e.g. '1y', "
+           "'3y'), as published"),
     Column("source", "string", True, "Where the row came from: a short label naming the file or "
            "API, its vintage, and any upstream rounding"),
     Column("source_ref", "string", True, "The source file path (relative to the extracts folder) "

@@ -5,13 +5,8 @@ from __future__ import annotations
 import pytest
 
 from cw_pophealth import fingertips
-from cw_pophealth.errors import (
-    InvalidAreaCodeError,
-    ParameterError,
-    UnknownAreaTypeError,
-    UnknownIndicatorError,
-)
-from helpers import ALCOHOL, COVENTRY, LE, WARWICKSHIRE
+from cw_pophealth.errors import ParameterError, UnknownIndicatorError
+from helpers import LE
 
 
 class TestProfiles:
@@ -20,7 +15,17 @@ class TestProfiles:
         assert {18, 19, 26} <= ids
 
     def test_one_profile_has_one_row_per_domain(self, settings, fake_api):
-        assert len(fingertips.profiles(19, settings=settings)) == 3
+        # PHOF's six domains, as fingertipsR's README prints them from the live API.
+        assert len(fingertips.profiles(19, settings=settings)) == 6
+
+    def test_domains_are_named_from_the_group_metadata(self, settings, fake_api):
+        table = fingertips.profiles(19, settings=settings)
+        assert table["domain_name"].iloc[0] == "A. Overarching indicators"
+
+    def test_domain_names_come_with_the_profiles_and_cost_no_request(self, settings,
+                                                                      fake_api):
+        fingertips.profiles(settings=settings)
+        assert [r.endpoint for r in fake_api.requests] == ["profiles"]
 
     def test_one_profile_has_its_name(self, settings, fake_api):
         names = set(fingertips.profiles(19, settings=settings)["profile_name"])
@@ -28,7 +33,7 @@ class TestProfiles:
 
     def test_columns_are_snake_case(self, settings, fake_api):
         assert list(fingertips.profiles(settings=settings).columns) == [
-            "profile_id", "profile_name", "profile_key", "domain_id"]
+            "profile_id", "profile_name", "profile_key", "domain_id", "domain_name"]
 
     def test_unknown_profile_raises_parameter_error(self, settings, fake_api):
         with pytest.raises(ParameterError, match="profiles()"):
@@ -49,7 +54,13 @@ class TestIndicators:
 
     def test_columns_are_snake_case(self, settings, fake_api):
         assert list(fingertips.indicators(settings=settings).columns) == [
-            "indicator_id", "indicator_name", "domain_id", "profile_id", "profile_name"]
+            "indicator_id", "indicator_name", "domain_id", "domain_name", "profile_id",
+            "profile_name"]
+
+    def test_profile_rows_name_the_domain(self, settings, fake_api):
+        table = fingertips.indicators(19, settings=settings)
+        names = table.loc[table["indicator_id"] == LE, "domain_name"]
+        assert names.tolist() == ["A. Overarching indicators"]
 
 
 class TestIndicatorMetadata:
@@ -81,70 +92,34 @@ class TestIndicatorMetadata:
             fingertips.indicator_metadata("no_such_key", settings=settings)
 
 
-class TestAreaTypes:
-    def test_names_counties_and_uas(self, settings, fake_api):
-        types = fingertips.area_types(settings=settings)
-        name = types.loc[types["area_type_id"] == 502, "area_type_name"].iloc[0]
-        assert name == "Counties & UAs (from Apr 2023)"
+class TestIndicatorPolarities:
+    def test_a_low_is_good_indicator(self, settings, fake_api):
+        table = fingertips.indicator_polarities([92443], settings=settings)
+        assert table["polarity"].tolist() == ["RAG - Low is good"]
 
-    def test_lists_parent_types(self, settings, fake_api):
-        types = fingertips.area_types(settings=settings)
-        parents = set(types.loc[types["area_type_id"] == 501, "parent_area_type_id"])
-        assert parents == {15, 6, 502}
+    def test_they_come_from_the_metadata_csv(self, settings, fake_api):
+        fingertips.indicator_polarities([92443, LE], settings=settings)
+        assert [r.endpoint for r in fake_api.requests] == [
+            "indicator_metadata/csv/by_indicator_id"]
 
-    def test_england_has_no_parent(self, settings, fake_api):
-        types = fingertips.area_types(settings=settings)
-        assert types.loc[types["area_type_id"] == 15, "parent_area_type_id"].isna().all()
-
-    def test_unknown_profile_lists_nothing(self, settings, fake_api):
-        assert fingertips.area_types(999, settings=settings).empty
+    def test_keep_the_order_asked(self, settings, fake_api):
+        table = fingertips.indicator_polarities([92443, LE], settings=settings)
+        assert table["indicator_id"].tolist() == [92443, LE]
 
 
-class TestAreas:
-    def test_counties_and_uas_include_warwickshire(self, settings, fake_api):
-        assert WARWICKSHIRE in set(fingertips.areas(502, settings=settings)["area_code"])
+class TestCategoryTypes:
+    def test_lists_the_deprivation_deciles_of_the_2017_export(self, settings, fake_api):
+        cats = fingertips.category_types(settings=settings)
+        names = cats.loc[cats["category_type_id"] == 39, "category_name"].tolist()
+        assert names[0] == "Most deprived decile (IMD2015)" and len(names) == 10
 
-    def test_parent_filter_gives_warwickshire_districts(self, settings, fake_api):
-        codes = fingertips.areas(501, WARWICKSHIRE, settings=settings)["area_code"].tolist()
-        assert codes == ["E07000218", "E07000219", "E07000220", "E07000221", "E07000222"]
+    def test_names_match_the_category_rows_of_the_data(self, settings, fake_api):
+        cats = fingertips.category_types(settings=settings)
+        data = fingertips.fingertips_data(93356, include_categories=True, settings=settings,
+                                          progress=False)
+        assert set(data["category_type"].dropna()) <= set(cats["category_type_name"])
 
-    def test_malformed_parent_code_raises_before_any_request(self, settings, fake_api):
-        with pytest.raises(InvalidAreaCodeError):
-            fingertips.areas(501, "Warwickshire", settings=settings)
-        assert fake_api.requests == []
-
-    def test_unknown_area_type_raises(self, settings, fake_api):
-        with pytest.raises(UnknownAreaTypeError, match="999"):
-            fingertips.areas(999, settings=settings)
-
-    def test_unknown_area_type_error_suggests_area_types(self, settings, fake_api):
-        with pytest.raises(UnknownAreaTypeError, match=r"area_types\(\)"):
-            fingertips.areas(999, settings=settings)
-
-
-class TestParentToChildAreas:
-    def test_warwickshire_has_five_districts(self, settings, fake_api):
-        pairs = fingertips.parent_to_child_areas(501, 502, settings=settings)
-        assert (pairs["parent_area_code"] == WARWICKSHIRE).sum() == 5
-
-    def test_coventry_is_in_the_west_midlands(self, settings, fake_api):
-        pairs = fingertips.parent_to_child_areas(502, 6, settings=settings)
-        parent = pairs.loc[pairs["child_area_code"] == COVENTRY, "parent_area_code"]
-        assert parent.tolist() == ["E12000005"]
-
-    def test_unknown_type_raises(self, settings, fake_api):
-        with pytest.raises(UnknownAreaTypeError):
-            fingertips.parent_to_child_areas(501, 999, settings=settings)
-
-
-class TestAvailableData:
-    def test_life_expectancy_has_data_for_counties_and_uas(self, settings, fake_api):
-        types = fingertips.available_data(LE, settings=settings)["area_type_id"]
-        assert {501, 502} <= set(types)
-
-    def test_indicator_without_data_lists_nothing(self, settings, fake_api):
-        assert fingertips.available_data(ALCOHOL, settings=settings).empty
-
-    def test_filters_by_area_type(self, settings, fake_api):
-        table = fingertips.available_data(area_type_id=6, settings=settings)
-        assert set(table["area_type_id"]) == {6}
+    def test_columns_are_snake_case(self, settings, fake_api):
+        assert list(fingertips.category_types(settings=settings).columns) == [
+            "category_type_id", "category_type_name", "category_type_short", "category_id",
+            "category_name", "category_short_name"]

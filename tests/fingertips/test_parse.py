@@ -71,10 +71,65 @@ class TestTidyFromFingertipsCsv:
         assert tidy["compared_to_parent"].notna().any()
 
 
+    def test_compared_to_percentiles_is_the_parent_column_under_england(self, export):
+        # The server's header when the parent type is England (15).
+        renamed = export.rename(columns={
+            "Compared to Region value or percentiles": "Compared to percentiles"})
+        tidy = parse.tidy_from_fingertips_csv(renamed, source="t", source_ref="u")
+        assert tidy["compared_to_parent"].notna().all()
+
+    def test_compared_to_goal_is_never_taken_for_the_parent_column(self):
+        rename = parse.check_fingertips_columns(
+            [*parse.FINGERTIPS_CSV_REQUIRED, "Compared to goal", "Compared to percentiles"],
+            where="t")
+        assert (rename["Compared to goal"], rename["Compared to percentiles"]) == (
+            "compared_to_goal", "compared_to_parent")
+
+    def test_the_older_target_data_name_is_compared_to_goal(self):
+        rename = parse.check_fingertips_columns([*parse.FINGERTIPS_CSV_REQUIRED, "Target data"],
+                                                where="t")
+        assert rename["Target data"] == "compared_to_goal"
+
+    def test_the_new_data_flag_of_the_2017_export_is_kept(self, export):
+        tidy = parse.tidy_from_fingertips_csv(export, source="test", source_ref=EXPORT_2017)
+        assert set(tidy.loc[tidy["new_data"].notna(), "period"]) == {"2017"}
+
+
+class TestDropRepeatedParentRows:
+    @staticmethod
+    def rows(parents):
+        return pd.DataFrame({"indicator_id": [1] * len(parents),
+                             "area_code": ["E92000001"] * len(parents),
+                             "parent_code": parents, "sex": ["Male"] * len(parents),
+                             "period": ["2021 - 23"] * len(parents)})
+
+    def test_the_england_copy_under_england_is_dropped(self):
+        kept = parse.drop_repeated_parent_rows(self.rows([pd.NA, "E92000001"]))
+        assert kept["parent_code"].isna().tolist() == [True]
+
+    def test_a_row_that_is_its_own_parent_but_not_repeated_is_kept(self):
+        assert len(parse.drop_repeated_parent_rows(self.rows(["E92000001"]))) == 1
+
+    def test_repeated_rows_with_other_parents_are_left_for_validation(self):
+        assert len(parse.drop_repeated_parent_rows(self.rows([pd.NA, pd.NA]))) == 2
+
+
 class TestFingertipsHeader:
     def test_current_header_has_27_columns_including_time_period_range(self):
         assert len(parse.FINGERTIPS_CSV_COLUMNS) == 27 and "Time period range" in (
             parse.FINGERTIPS_CSV_COLUMNS)
+
+    def test_time_period_range_is_the_last_column(self):
+        # fingertipsR's README (2022): ... TimeperiodSortable Newdata Comparedtogoal
+        # Timeperiodrange.
+        assert parse.FINGERTIPS_CSV_COLUMNS[-4:] == (
+            "Time period Sortable", "New data", "Compared to goal", "Time period range")
+
+    def test_every_published_column_maps_to_the_tidy_schema(self):
+        from cw_pophealth import schema
+
+        assert {parse.CSV_TO_TIDY[c] for c in ("New data", "Compared to goal",
+                                               "Time period range")} <= set(schema.TIDY_COLUMNS)
 
     def test_2017_header_is_the_exact_26_columns_of_the_real_export(self, extracts_dir):
         header = (extracts_dir / "api_samples/fingertips_export_indicators-CountyUA.data.csv"

@@ -144,6 +144,19 @@ class TestRequestThrottle:
         assert not table.empty
         assert busy_api.refused <= 20
 
+    def test_a_default_pull_has_at_most_4_requests_in_flight(self, settings, fake_api,
+                                                            monkeypatch):
+        monkeypatch.delenv("CW_POPHEALTH_MAX_WORKERS", raising=False)
+        from cw_pophealth.config import get_settings
+
+        default = settings.with_(max_workers=get_settings().max_workers)
+        fake_api.latency = 0.05
+        try:
+            fingertips.pull(settings=default, progress=False)
+        finally:
+            fake_api.latency = 0.0
+        assert fake_api.max_in_flight == 4
+
     def test_a_429_answer_cuts_the_cap_for_that_host(self, settings, fake_api):
         fake_api.set_fault("429", times=1, retry_after=0)
         fingertips.profiles(settings=settings.with_(max_workers=4))

@@ -17,7 +17,7 @@ class TestLoadReportConfig:
     def test_the_project_config_lists_every_report_notebook(self, data_settings):
         runs = runner.load_report_config(data_settings.reports_config, settings=data_settings)
         assert {r.notebook.name for r in runs} == {"window_of_need.ipynb", "risk_factors.ipynb",
-                                                   "area_profile.ipynb",
+                                                   "area_profile.ipynb", "neighbours.ipynb",
                                                    "framework_claims.ipynb",
                                                    "behavioural_risk_burden.ipynb",
                                                    "inequalities.ipynb"}

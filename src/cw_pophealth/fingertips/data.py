@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Literal, overload
 
 import pandas as pd
 import pyarrow as pa
@@ -33,6 +33,11 @@ from cw_pophealth import catalogue, schema
 from cw_pophealth.config import Settings
 from cw_pophealth.errors import CwPopHealthError, NoDataError, ParameterError
 from cw_pophealth.fingerprint import code_fingerprint
+from cw_pophealth.fingertips.areas import (
+    available_data,
+    require_area_types,
+    require_known_areas,
+)
 from cw_pophealth.fingertips.args import (
     as_list,
     as_type_id,
@@ -45,11 +50,9 @@ from cw_pophealth.fingertips.fetch import cached_entry, checks_then_tasks, run_p
 from cw_pophealth.fingertips.http import Response, build_url, http_get
 from cw_pophealth.fingertips.lookups import (
     MAX_IDS_PER_REQUEST,
-    available_data,
     indicator_metadata,
+    indicator_polarities,
     profiles,
-    require_area_types,
-    require_known_areas,
 )
 from cw_pophealth.fingertips.parse import (
     as_pandas,
@@ -58,6 +61,7 @@ from cw_pophealth.fingertips.parse import (
     parse_fingertips_csv,
     tidy_from_fingertips_csv,
 )
+from cw_pophealth.fingertips.rank import RANK_COLUMNS, add_rank
 from cw_pophealth.geography import validate_area_code
 
 logger = logging.getLogger(__name__)
@@ -137,14 +141,19 @@ class CsvBody:
 
 
 def plan_requests(ids: list[int], area_type_ids: Sequence[int], parent_area_type_id: int,
-                  profile_id: int | None, *, per_indicator: bool = False
-                  ) -> list[DataRequest]:
+                  profile_id: int | None, *, per_indicator: bool = False,
+                  domain_ids: Sequence[int] = ()) -> list[DataRequest]:
     """The ``all_data`` requests for indicators at area types: for each type, batches of at most
-    :data:`MAX_IDS_PER_REQUEST` sorted ids, or one request per id with ``per_indicator``."""
+    :data:`MAX_IDS_PER_REQUEST` sorted ids, or one request per id with ``per_indicator``;
+    without ids, one ``by_group_id`` request per domain, or one ``by_profile_id``."""
     size = 1 if per_indicator else MAX_IDS_PER_REQUEST
     plans = []
     for type_id in area_type_ids:
         base = {"child_area_type_id": type_id, "parent_area_type_id": parent_area_type_id}
+        if not ids and domain_ids:
+            plans += [DataRequest("all_data/csv/by_group_id", {**base, "group_id": d})
+                      for d in domain_ids]
+            continue
         if not ids:
             plans.append(DataRequest("all_data/csv/by_profile_id",
                                      {**base, "profile_id": profile_id}))
@@ -185,11 +194,24 @@ class DataPlan:
     profile_id: int | None
     checks: list[Callable[[], Any]]
     requests: list[DataRequest]
+    domain_ids: list[int] = field(default_factory=list)
+
+
+def _require_domains(domain_ids: list[int], settings: Settings) -> None:
+    """Check domain ids against :func:`~cw_pophealth.fingertips.lookups.profiles`."""
+    known = set(profiles(settings=settings)["domain_id"].dropna().astype(int))
+    unknown = [d for d in domain_ids if d not in known]
+    if unknown:
+        raise ParameterError(
+            f"domain_id {unknown} is not a Fingertips domain. Domains are the groups of a "
+            "profile: list them with cw_pophealth.fingertips.profiles() (columns domain_id, "
+            "domain_name).")
 
 
 def plan_data(indicator_ids: Any, area_type_ids: Any, parent_area_type_id: Any, *,
               area_codes: Any = None, profile_id: int | None = None,
-              per_indicator: bool = False, settings: Settings, caller: str) -> DataPlan:
+              per_indicator: bool = False, settings: Settings, caller: str,
+              domain_ids: Any = None) -> DataPlan:
     """Check a data call's arguments offline and plan its lookups and requests.
 
     Parameters
@@ -214,23 +236,37 @@ def plan_data(indicator_ids: Any, area_type_ids: Any, parent_area_type_id: Any, 
     """
     codes = [validate_area_code(c, "area_codes") for c in as_list(area_codes)]
     ids = resolve_indicator_ids(indicator_ids)
-    if not ids and profile_id is None:
+    domains = [] if ids else [_as_domain_id(d) for d in dict.fromkeys(as_list(domain_ids))]
+    if not ids and not domains and profile_id is None:
         raise ParameterError(
-            f"{caller}() needs indicator_ids or profile_id. Find ids with "
-            "cw_pophealth.fingertips.indicators().")
+            f"{caller}() needs indicator_ids, domain_id or profile_id. Find ids with "
+            "cw_pophealth.fingertips.indicators() and domains with profiles().")
     types = list(dict.fromkeys(as_type_id(t, "area_type_ids" if caller == "pull"
                                           else "area_type_id") for t in as_list(area_type_ids)))
     parent = as_type_id(parent_area_type_id, "parent_area_type_id")
     everything = [*types, parent]
     checks: list[Callable[[], Any]] = [lambda: require_area_types(everything, settings)]
-    if profile_id is not None:
+    if profile_id is not None and not domains:
         checks.append(lambda: profiles(profile_id, settings=settings))
+    if domains:
+        checks.append(lambda: _require_domains(domains, settings))
     if ids:
         checks.append(lambda: indicator_metadata(ids, settings=settings))
     if codes:
         checks.append(lambda: require_known_areas(codes, everything, settings))
-    requests = plan_requests(ids, types, parent, profile_id, per_indicator=per_indicator)
-    return DataPlan(ids, types, parent, codes, profile_id, checks, requests)
+    requests = plan_requests(ids, types, parent, profile_id, per_indicator=per_indicator,
+                             domain_ids=domains)
+    return DataPlan(ids, types, parent, codes, profile_id, checks, requests, domains)
+
+
+def _as_domain_id(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(
+            f"domain_id={value!r} is not a domain id (an integer such as 1000049, PHOF's "
+            "'A. Overarching indicators'). List domains with "
+            "cw_pophealth.fingertips.profiles().") from exc
 
 
 def download(plan: DataPlan, *, settings: Settings, progress: bool
@@ -350,8 +386,10 @@ def _tidy_group(items: Sequence[CsvBody], include_categories: bool) -> pd.DataFr
 
 
 def rows_of(plan: DataPlan, bodies: Sequence[CsvBody], *, settings: Settings,
-            include_categories: bool = False) -> pd.DataFrame:
-    """The plan's tidy rows (:func:`tidy`), kept to its areas.
+            include_categories: bool = False, polarities: pd.DataFrame | None = None
+            ) -> pd.DataFrame:
+    """The plan's tidy rows (:func:`tidy`), kept to its areas; ranked first (among every area
+    returned, :func:`~cw_pophealth.fingertips.rank.add_rank`) when ``polarities`` are given.
 
     Raises
     ------
@@ -359,6 +397,8 @@ def rows_of(plan: DataPlan, bodies: Sequence[CsvBody], *, settings: Settings,
         If no row is left; the message lists the area types that have data.
     """
     table = tidy(bodies, settings=settings, include_categories=include_categories)
+    if polarities is not None:
+        table = add_rank(table, polarities, parent_area_type_id=plan.parent_area_type_id)
     if plan.area_codes:
         table = table.loc[table["area_code"].isin(plan.area_codes)]
     if table.empty:
@@ -368,7 +408,8 @@ def rows_of(plan: DataPlan, bodies: Sequence[CsvBody], *, settings: Settings,
 
 def no_data_error(plan: DataPlan, settings: Settings) -> NoDataError:
     """The error for a valid call with no rows, naming the area types that do have data."""
-    what = (f"indicator(s) {plan.ids}" if plan.ids else f"profile {plan.profile_id}")
+    what = (f"indicator(s) {plan.ids}" if plan.ids else f"domain(s) {plan.domain_ids}"
+            if plan.domain_ids else f"profile {plan.profile_id}")
     where = f"area type(s) {plan.area_type_ids}"
     if plan.area_codes:
         where += f" and area code(s) {plan.area_codes}"
@@ -388,6 +429,20 @@ def no_data_error(plan: DataPlan, settings: Settings) -> NoDataError:
         "with data and pass one as area_type_id.")
 
 
+@overload
+def fingertips_data(indicator_ids: Any = ..., area_type_id: int = ...,
+                    parent_area_type_id: int = ..., area_codes: Any = ...,
+                    profile_id: int | None = ..., include_categories: bool = ...,
+                    settings: Settings | None = ..., progress: bool = ..., *,
+                    domain_id: Any = ..., rank: bool = ..., url_only: Literal[False] = ...,
+                    ) -> pd.DataFrame: ...
+@overload
+def fingertips_data(indicator_ids: Any = ..., area_type_id: int = ...,
+                    parent_area_type_id: int = ..., area_codes: Any = ...,
+                    profile_id: int | None = ..., include_categories: bool = ...,
+                    settings: Settings | None = ..., progress: bool = ..., *,
+                    domain_id: Any = ..., rank: bool = ..., url_only: Literal[True],
+                    ) -> list[str]: ...
 def fingertips_data(
     indicator_ids=None,
     area_type_id: int = catalogue.AREA_TYPE_COUNTY_UA,
@@ -397,48 +452,69 @@ def fingertips_data(
     include_categories: bool = False,
     settings: Settings | None = None,
     progress: bool = True,
-) -> pd.DataFrame:
+    *,
+    domain_id=None,
+    rank: bool = False,
+    url_only: bool = False,
+) -> pd.DataFrame | list[str]:
     """Indicator data from the Fingertips API as the validated tidy table.
 
     Uses ``all_data/csv/by_indicator_id`` (at most 100 ids per request; several requests run
-    concurrently on ``settings.max_workers`` threads with a progress bar), or
-    ``all_data/csv/by_profile_id`` when only ``profile_id`` is given. Area codes are checked
-    offline before any request. Area types, profile, indicators and area codes are then checked
-    against the API's lookups, which run at the same time as the data requests; the data are
-    used and cached only if every check passes. When several arguments are wrong, the error is
-    the first in that order.
+    concurrently on ``settings.max_workers`` threads with a progress bar), or, without ids,
+    ``all_data/csv/by_group_id`` once per domain or ``all_data/csv/by_profile_id``. Area codes
+    are checked offline before any request. Area types, profile or domains, indicators and
+    area codes are then checked against the API's lookups, which run at the same time as the
+    data requests; the data are used and cached only if every check passes. When several
+    arguments are wrong, the error is the first in that order.
 
     Parameters
     ----------
     indicator_ids : int, str or sequence, optional
-        Fingertips ids or catalogue keys (``"smoking"``). Required unless ``profile_id`` is given.
+        Fingertips ids or catalogue keys (``"smoking"``). Required unless ``domain_id`` or
+        ``profile_id`` is given.
     area_type_id : int, default 502
         Child area type: 502 counties & UAs, 501 districts & UAs, 6 regions, ...
     parent_area_type_id : int, default 15
         Parent type: fills ``parent_code``/``parent_name`` and the "compared to parent" column
-        (15 England, 6 regions).
+        (15 England, whose comparison the server always writes as ``Not compared``; 6
+        regions).
     area_codes : str or sequence, optional
         Keep only these areas (England, the parents and the children are all allowed).
     profile_id : int, optional
         Profile to take the data (and polarity) from.
     include_categories : bool, default False
-        Keep breakdown rows (e.g. deprivation deciles) as well as headline rows.
+        Keep breakdown rows (deprivation deciles, ethnic groups: ``category_type`` and
+        ``category`` set) as well as headline rows.
     settings : Settings, optional
     progress : bool, default True
         Show a progress bar when more than one request is made.
+    domain_id : int or sequence of int, optional
+        Every indicator of these domains (a profile's groups, see :func:`profiles` for their
+        ids and names), one request per domain and area type; ignored when ``indicator_ids``
+        is given, as in fingertipsR.
+    rank : bool, default False
+        Add fingertipsR's ``Polarity``, ``Rank`` and ``AreaValuesCount`` as ``polarity``
+        (from the metadata CSV), ``rank`` (1 = lowest value, whatever the polarity; ties share
+        their mean rank; missing values unranked) and ``area_values_count``, within each
+        indicator, period, sex, age, category and tier of areas (England, parents,
+        children), among every area the API returned (before ``area_codes`` filters them).
+    url_only : bool, default False
+        Return the request URLs (a list of str) without sending any request, like
+        fingertipsR's ``url_only = TRUE``; the arguments are still checked offline.
 
     Returns
     -------
-    pandas.DataFrame
+    pandas.DataFrame or list of str
         The tidy schema (:data:`cw_pophealth.schema.TIDY_SCHEMA`) with ``source="Fingertips
-        API"`` and ``source_ref`` the request URL; values unrounded.
+        API"`` and ``source_ref`` the request URL, values unrounded; with ``rank=True``, the
+        three rank columns after it. With ``url_only=True``, the URLs.
 
     Raises
     ------
     InvalidAreaCodeError
         A malformed area code (before any request).
     UnknownAreaTypeError, UnknownIndicatorError, UnknownAreaError, ParameterError
-        An area type, indicator, area or profile that Fingertips does not know.
+        An area type, indicator, area, domain or profile that Fingertips does not know.
     NoDataError
         A valid request with no rows; the message lists the area types that have data.
     APIUnavailableError, MalformedResponseError, SchemaDriftError, OfflineCacheMissError
@@ -446,7 +522,7 @@ def fingertips_data(
 
     See Also
     --------
-    available_data : which area types have data for an indicator.
+    indicator_areatypes : which area types have data for an indicator.
     pull : the core indicators for the standard area types, written to the tidy table.
 
     Examples
@@ -456,11 +532,38 @@ def fingertips_data(
           sex  value
     0  Female   81.7...
     1    Male   77.3...
+    >>> fingertips_data(90366, area_type_id=502, parent_area_type_id=6, url_only=True)
+    ... # doctest: +ELLIPSIS
+    ['https://fingertips.phe.org.uk/api/all_data/csv/by_indicator_id?child_area_type_id=502&indicator_ids=90366&parent_area_type_id=6']
     """
     settings = settings_or_default(settings)
     plan = plan_data(indicator_ids, [area_type_id], parent_area_type_id, area_codes=area_codes,
-                     profile_id=profile_id, settings=settings, caller="fingertips_data")
-    _, bodies = download(plan, settings=settings, progress=progress)
-    table = rows_of(plan, bodies, settings=settings, include_categories=include_categories)
-    return schema.validate_tidy(table, where="the Fingertips API response")
+                     profile_id=profile_id, settings=settings, caller="fingertips_data",
+                     domain_ids=domain_id)
+    if url_only:
+        return [build_url(settings, r.endpoint, normalise_params(r.params))
+                for r in plan.requests]
+    if rank and plan.ids:
+        plan.checks.append(lambda: indicator_polarities(plan.ids, profile_id=profile_id,
+                                                        settings=settings))
+    results, bodies = download(plan, settings=settings, progress=progress)
+    polarities = None
+    if rank:
+        polarities = results[-1] if plan.ids else _polarities_of(bodies, profile_id, settings)
+    table = rows_of(plan, bodies, settings=settings, include_categories=include_categories,
+                    polarities=polarities)
+    tidy_table = schema.validate_tidy(table, where="the Fingertips API response")
+    if not rank:
+        return tidy_table
+    extra = table.loc[:, list(RANK_COLUMNS)].astype(RANK_COLUMNS).reset_index(drop=True)
+    return pd.concat([tidy_table, extra], axis=1)
 
+
+def _polarities_of(bodies: Sequence[CsvBody], profile_id: int | None, settings: Settings
+                   ) -> pd.DataFrame:
+    """The polarities of the indicators a domain or profile request returned."""
+    ids = sorted({i for b in bodies for i in indicator_ids_in(b.parsed())})
+    if not ids:
+        return pd.DataFrame({"indicator_id": pd.Series(dtype="Int64"),
+                             "polarity": pd.Series(dtype="string")})
+    return indicator_polarities(ids, profile_id=profile_id, settings=settings)

@@ -199,6 +199,10 @@ def http_get(url: str, *, settings: Settings, session: requests.Session | None =
             status = resp.status_code
             if status == 429 or status >= 500:
                 last_cause = f"HTTP {status} {resp.reason or ''}".strip()
+                if body.strip():
+                    # The CSV endpoints explain a failure in a plain-text body (e.g. "CSV data
+                    # could not be built for indicator ..."): keep the start of it.
+                    last_cause += f" ({snippet(body)})"
                 truncated = False
                 if status == 429 or status == 503:
                     wait_for = _retry_after_seconds(resp.headers.get("Retry-After"))

@@ -1,52 +1,64 @@
-"""Lookups: profiles, indicators, metadata, area types, areas and which data exist where.
+"""Lookups: profiles and their domains, indicators, indicator metadata and category types.
 
 The functions mirror fingertipsR (``profiles``, ``indicators``, ``indicator_metadata``,
-``area_types``, ``areas``, ``parent_to_child_areas``, ``available_data`` for fingertipsR's
-``indicator_areatypes``) and return DataFrames with snake_case columns and nullable dtypes.
+``category_types``) and return DataFrames with snake_case columns and nullable dtypes. Area
+lookups are in :mod:`cw_pophealth.fingertips.areas`.
 """
 
 from __future__ import annotations
 
+import io
 import logging
-from collections.abc import Iterable
 
 import pandas as pd
 
-from cw_pophealth import catalogue
 from cw_pophealth.config import Settings
-from cw_pophealth.errors import (
-    ParameterError,
-    UnknownAreaError,
-    UnknownAreaTypeError,
-    UnknownIndicatorError,
-)
+from cw_pophealth.errors import MalformedResponseError, ParameterError, UnknownIndicatorError
 from cw_pophealth.fingertips.args import (
-    as_type_id,
     chunks,
     int_or_na,
     resolve_indicator_ids,
     settings_or_default,
 )
-from cw_pophealth.fingertips.fetch import checked_in_order, get_json, run_parallel
-from cw_pophealth.geography import validate_area_code
+from cw_pophealth.fingertips.fetch import fetch, get_json, run_parallel
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "MAX_IDS_PER_REQUEST",
-    "area_types",
-    "areas",
-    "available_data",
+    "category_types",
     "indicator_metadata",
+    "indicator_polarities",
     "indicators",
-    "parent_to_child_areas",
     "profiles",
-    "require_area_types",
-    "require_known_areas",
 ]
 
-#: The API accepts at most 100 indicator ids per request (fingertips-open server).
+#: The API uses at most 100 indicator ids per request: fingertips-open keeps the first 100
+#: and silently drops the rest (``DataManagerBase``), so the client never sends more.
 MAX_IDS_PER_REQUEST = 100
+
+_PROFILE_COLUMNS = {"profile_id": "Int64", "profile_name": "string", "profile_key": "string",
+                    "domain_id": "Int64", "domain_name": "string"}
+
+
+def _domain_names(items: list[dict], settings: Settings) -> dict[int, str]:
+    """Domain names by id: each profile's ``GroupMetadata``, or ``group_metadata`` for the
+    profiles that do not carry it (one request for all of them)."""
+    names: dict[int, str] = {}
+    missing: list[int] = []
+    for item in items:
+        meta = item.get("GroupMetadata")
+        if isinstance(meta, list):
+            names.update({int(m["Id"]): str(m.get("Name")) for m in meta
+                          if isinstance(m, dict) and m.get("Id") is not None})
+        else:
+            missing += [int(g) for g in item.get("GroupIds") or []]
+    if missing:
+        meta = get_json("group_metadata", {"group_ids": sorted(set(missing))},
+                        settings=settings, expect=list)
+        names.update({int(m["Id"]): str(m.get("Name")) for m in meta
+                      if isinstance(m, dict) and m.get("Id") is not None})
+    return names
 
 
 def profiles(profile_id: int | None = None, *, settings: Settings | None = None) -> pd.DataFrame:
@@ -62,9 +74,11 @@ def profiles(profile_id: int | None = None, *, settings: Settings | None = None)
     Returns
     -------
     pandas.DataFrame
-        One row per profile and domain: ``profile_id`` (Int64), ``profile_name``,
-        ``profile_key`` (the URL key, e.g. ``public-health-outcomes-framework``), ``domain_id``
-        (Int64; a profile's "domains" are the API's ``GroupIds``; missing if it has none).
+        One row per profile and domain, domains in the profile's order: ``profile_id``
+        (Int64), ``profile_name``, ``profile_key`` (the URL key, e.g.
+        ``public-health-outcomes-framework``), ``domain_id`` (Int64; a profile's "domains"
+        are the API's groups, ``GroupIds``; missing if it has none), ``domain_name`` (from the
+        profile's ``GroupMetadata``, e.g. ``A. Overarching indicators``).
 
     Raises
     ------
@@ -76,12 +90,14 @@ def profiles(profile_id: int | None = None, *, settings: Settings | None = None)
     See Also
     --------
     indicators : the indicators in a profile.
+    fingertips_data : ``domain_id=`` takes the data of whole domains.
 
     Examples
     --------
-    >>> profiles(19)[["profile_id", "profile_name"]].drop_duplicates()  # doctest: +SKIP
-       profile_id                      profile_name
-    0          19  Public Health Outcomes Framework
+    >>> profiles(19)[["domain_id", "domain_name"]].head(2)  # doctest: +SKIP
+       domain_id                       domain_name
+    0    1000049         A. Overarching indicators
+    1    1000041  B. Wider determinants of health
     """
     settings = settings_or_default(settings)
     if profile_id is None:
@@ -89,25 +105,31 @@ def profiles(profile_id: int | None = None, *, settings: Settings | None = None)
     else:
         pid = int(profile_id)
         item = get_json("profile", {"profile_id": pid}, settings=settings, expect=dict,
-                         allow_null=True)
+                        allow_null=True)
         if not item:
             raise ParameterError(
                 f"profile_id={profile_id!r} is not a Fingertips profile. List profiles with "
                 "cw_pophealth.fingertips.profiles().")
         items = [item]
+    items = [i for i in items if isinstance(i, dict)]
+    names = _domain_names(items, settings)
     rows = []
     for item in items:
-        groups = item.get("GroupIds") or [None]
-        for group in groups:
+        for group in item.get("GroupIds") or [None]:
             rows.append({"profile_id": item.get("Id"), "profile_name": item.get("Name"),
-                         "profile_key": item.get("Key"), "domain_id": group})
-    frame = pd.DataFrame(rows, columns=["profile_id", "profile_name", "profile_key", "domain_id"])
-    return frame.astype({"profile_id": "Int64", "profile_name": "string",
-                         "profile_key": "string", "domain_id": "Int64"})
+                         "profile_key": item.get("Key"), "domain_id": group,
+                         "domain_name": names.get(int(group)) if group is not None else None})
+    frame = pd.DataFrame(rows, columns=list(_PROFILE_COLUMNS))
+    return frame.astype(_PROFILE_COLUMNS)
 
 
 def _metadata_rows(payload: dict) -> list[dict]:
-    """Flatten the API's ``{id: IndicatorMetadata}`` object into rows."""
+    """Flatten the API's ``{id: IndicatorMetadata}`` object into rows.
+
+    The keys are fingertips-open's (``PholioObjects/IndicatorMetadata.cs``): ``ValueType``,
+    ``YearType`` and ``ConfidenceIntervalMethod`` are objects with ``Id`` and ``Name``; the
+    ``*Id`` properties are never serialised.
+    """
     rows = []
     for key, item in payload.items():
         if not isinstance(item, dict):
@@ -115,35 +137,42 @@ def _metadata_rows(payload: dict) -> list[dict]:
         desc = item.get("Descriptive") or {}
         unit = item.get("Unit") or {}
         value_type = item.get("ValueType") or {}
+        year_type = item.get("YearType") or {}
+        ci_method = item.get("ConfidenceIntervalMethod") or {}
         change = item.get("DataChange") or {}
         rows.append({
             "indicator_id": int_or_na(item.get("IID", key)),
-            "indicator_name": desc.get("Name") or desc.get("NameLong"),
-            "name_long": desc.get("NameLong"),
+            "indicator_name": desc.get("Name"),
             "definition": desc.get("Definition"),
             "rationale": desc.get("Rationale"),
             "data_source": desc.get("DataSource"),
             "unit": unit.get("Label"),
-            "value_type": value_type.get("Label") or value_type.get("Name"),
-            "value_type_id": int_or_na(item.get("ValueTypeId", value_type.get("Id"))),
-            "year_type_id": int_or_na(item.get("YearTypeId")),
-            "confidence_level": item.get("ConfidenceLevel"),
-            "ci_method_id": int_or_na(item.get("CIMethodId")),
+            "value_type": value_type.get("Name"),
+            "value_type_id": int_or_na(value_type.get("Id")),
+            "year_type": year_type.get("Name"),
+            "year_type_id": int_or_na(year_type.get("Id")),
+            "ci_method": ci_method.get("Name"),
+            "ci_method_id": int_or_na(ci_method.get("Id")),
+            "ci_details": desc.get("CIMethod"),
             "last_uploaded_at": change.get("LastUploadedAt"),
         })
     return rows
 
 
 _METADATA_COLUMNS = {
-    "indicator_id": "Int64", "indicator_name": "string", "name_long": "string",
-    "definition": "string", "rationale": "string", "data_source": "string", "unit": "string",
-    "value_type": "string", "value_type_id": "Int64", "year_type_id": "Int64",
-    "confidence_level": "float64", "ci_method_id": "Int64", "last_uploaded_at": "string",
+    "indicator_id": "Int64", "indicator_name": "string", "definition": "string",
+    "rationale": "string", "data_source": "string", "unit": "string", "value_type": "string",
+    "value_type_id": "Int64", "year_type": "string", "year_type_id": "Int64",
+    "ci_method": "string", "ci_method_id": "Int64", "ci_details": "string",
+    "last_uploaded_at": "string",
 }
 
 
 def indicator_metadata(indicator_ids, *, settings: Settings | None = None) -> pd.DataFrame:
     """Metadata for indicators (``indicator_metadata/by_indicator_id``), in the order asked.
+
+    The request sends ``include_definition=yes``: without it the server cuts the text down to
+    the name and data source (fingertips-open ``JsonBuilderIndicatorMetadata``).
 
     Parameters
     ----------
@@ -154,11 +183,15 @@ def indicator_metadata(indicator_ids, *, settings: Settings | None = None) -> pd
     Returns
     -------
     pandas.DataFrame
-        One row per indicator: ``indicator_id`` (Int64), ``indicator_name``, ``name_long``,
-        ``definition``, ``rationale``, ``data_source``, ``unit`` (label, e.g. ``%``),
-        ``value_type`` (e.g. ``Proportion``), ``value_type_id``, ``year_type_id``,
-        ``confidence_level`` (e.g. 95), ``ci_method_id``, ``last_uploaded_at`` (the API's
-        ``DataChange.LastUploadedAt`` when it sends one: the data vintage).
+        One row per indicator: ``indicator_id`` (Int64), ``indicator_name``, ``definition``,
+        ``rationale``, ``data_source``, ``unit`` (label, e.g. ``%``), ``value_type`` (e.g.
+        ``Proportion``) and ``value_type_id``, ``year_type`` (``Calendar``, ``Financial``, ...)
+        and ``year_type_id``, ``ci_method`` (the confidence-interval method, e.g. ``Wilson
+        Score``) and ``ci_method_id``, ``ci_details`` (the published "Confidence interval
+        details" text, which says the levels), ``last_uploaded_at`` (the API's
+        ``DataChange.LastUploadedAt`` when it sends one: the data vintage). The metadata
+        carry no confidence *level*: Fingertips sets the level of its comparisons per profile
+        grouping, and the data carry both the 95% and the 99.8% limits.
 
     Raises
     ------
@@ -169,6 +202,7 @@ def indicator_metadata(indicator_ids, *, settings: Settings | None = None) -> pd
     See Also
     --------
     indicators : search indicator ids and names.
+    indicator_polarities : the polarity of each indicator.
 
     Examples
     --------
@@ -181,11 +215,12 @@ def indicator_metadata(indicator_ids, *, settings: Settings | None = None) -> pd
         raise ParameterError("indicator_metadata() needs at least one indicator id.")
     tasks = [
         (lambda batch=batch: get_json("indicator_metadata/by_indicator_id",
-                                       {"indicator_ids": batch}, settings=settings, expect=dict))
+                                      {"indicator_ids": batch, "include_definition": "yes"},
+                                      settings=settings, expect=dict))
         for batch in chunks(sorted(ids), MAX_IDS_PER_REQUEST)
     ]
     rows = [row for payload in run_parallel(tasks, settings=settings, progress=False,
-                                             description="metadata")
+                                            description="metadata")
             for row in _metadata_rows(payload)]
     frame = pd.DataFrame(rows, columns=list(_METADATA_COLUMNS))
     frame = frame.astype(_METADATA_COLUMNS)
@@ -197,6 +232,66 @@ def indicator_metadata(indicator_ids, *, settings: Settings | None = None) -> pd
             "cw_pophealth.fingertips.indicators() (or indicators(profile_id=...) for one profile).")
     order = {ident: n for n, ident in enumerate(ids)}
     frame = frame.drop_duplicates("indicator_id")
+    return frame.sort_values("indicator_id", key=lambda s: s.map(order)).reset_index(drop=True)
+
+
+def _metadata_csv(body: bytes, url: str) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(io.BytesIO(body), dtype=str, keep_default_na=False)
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise MalformedResponseError(
+            f"The Fingertips API returned a metadata CSV that could not be parsed for {url} "
+            f"({exc}); nothing was cached.", url=url) from exc
+    for column in ("Indicator ID", "Polarity"):
+        if column not in frame.columns:
+            raise MalformedResponseError(
+                f"The metadata CSV from {url} has no {column!r} column (columns: "
+                f"{list(frame.columns)[:8]}...); the format has changed. Nothing was cached.",
+                url=url)
+    return frame
+
+
+def indicator_polarities(indicator_ids, *, profile_id: int | None = None,
+                         settings: Settings | None = None) -> pd.DataFrame:
+    """Each indicator's polarity, as fingertipsR's ``indicator_metadata`` gives it.
+
+    Uses the metadata CSV (``indicator_metadata/csv/by_indicator_id``), whose ``Polarity``
+    column is the most common polarity among the indicator's groupings (the JSON metadata
+    carries none).
+
+    Parameters
+    ----------
+    indicator_ids : int, str or sequence
+    profile_id : int, optional
+        Take the polarity the indicator has in this profile.
+    settings : Settings, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``indicator_id`` (Int64) and ``polarity`` (e.g. ``RAG - Low is good``), in the order
+        asked; an id the server does not list has no row.
+
+    Examples
+    --------
+    >>> indicator_polarities([92443])["polarity"].iloc[0]  # doctest: +SKIP
+    'RAG - Low is good'
+    """
+    settings = settings_or_default(settings)
+    ids = resolve_indicator_ids(indicator_ids)
+    tasks = [
+        (lambda batch=batch: fetch("indicator_metadata/csv/by_indicator_id",
+                                   {"indicator_ids": batch, "profile_id": profile_id},
+                                   settings=settings, kind="csv", parse=_metadata_csv))
+        for batch in chunks(sorted(ids), MAX_IDS_PER_REQUEST)
+    ]
+    frames = run_parallel(tasks, settings=settings, progress=False, description="polarity")
+    rows = [(int(i), p) for f in frames
+            for i, p in zip(f["Indicator ID"], f["Polarity"], strict=True) if str(i).isdigit()]
+    frame = pd.DataFrame(rows, columns=["indicator_id", "polarity"]).drop_duplicates(
+        "indicator_id")
+    frame = frame.astype({"indicator_id": "Int64", "polarity": "string"})
+    order = {ident: n for n, ident in enumerate(ids)}
     return frame.sort_values("indicator_id", key=lambda s: s.map(order)).reset_index(drop=True)
 
 
@@ -216,10 +311,10 @@ def indicators(profile_id: int | None = None, *, settings: Settings | None = Non
     Returns
     -------
     pandas.DataFrame
-        ``indicator_id`` (Int64), ``indicator_name``, ``domain_id`` (Int64), ``profile_id``
-        (Int64), ``profile_name``. The last three are filled only when ``profile_id`` is given:
-        the all-indicators endpoint does not say which profiles hold an indicator. An indicator
-        in several domains has one row per domain.
+        ``indicator_id`` (Int64), ``indicator_name``, ``domain_id`` (Int64), ``domain_name``,
+        ``profile_id`` (Int64), ``profile_name``. The domain and profile columns are filled
+        only when ``profile_id`` is given: the all-indicators endpoint does not say which
+        profiles hold an indicator. An indicator in several domains has one row per domain.
 
     Raises
     ------
@@ -239,255 +334,69 @@ def indicators(profile_id: int | None = None, *, settings: Settings | None = Non
     """
     settings = settings_or_default(settings)
     columns = {"indicator_id": "Int64", "indicator_name": "string", "domain_id": "Int64",
-               "profile_id": "Int64", "profile_name": "string"}
+               "domain_name": "string", "profile_id": "Int64", "profile_name": "string"}
     if profile_id is None:
         payload = get_json("indicator_metadata/all", None, settings=settings, expect=dict)
         rows = [{"indicator_id": r["indicator_id"], "indicator_name": r["indicator_name"]}
                 for r in _metadata_rows(payload)]
         frame = pd.DataFrame(rows, columns=list(columns))
         return frame.astype(columns).sort_values("indicator_id").reset_index(drop=True)
-    prof = profiles(profile_id, settings=settings)
-    domains = [int(d) for d in prof["domain_id"].dropna()]
+    prof = profiles(profile_id, settings=settings).dropna(subset=["domain_id"])
+    domains = [(int(d), n) for d, n in zip(prof["domain_id"], prof["domain_name"], strict=True)]
     tasks = [
         (lambda d=d: get_json("indicator_metadata/by_group_id", {"group_ids": d},
-                               settings=settings, expect=dict))
-        for d in domains
+                              settings=settings, expect=dict))
+        for d, _ in domains
     ]
     payloads = run_parallel(tasks, settings=settings, progress=False, description="domains")
     rows = []
-    for domain, payload in zip(domains, payloads, strict=True):
+    for (domain, name), payload in zip(domains, payloads, strict=True):
         for r in _metadata_rows(payload):
             rows.append({"indicator_id": r["indicator_id"], "indicator_name": r["indicator_name"],
-                         "domain_id": domain, "profile_id": int(profile_id),
+                         "domain_id": domain, "domain_name": name, "profile_id": int(profile_id),
                          "profile_name": prof["profile_name"].iloc[0]})
     return pd.DataFrame(rows, columns=list(columns)).astype(columns).reset_index(drop=True)
 
 
-def area_types(profile_id: int | None = None, *, settings: Settings | None = None
-               ) -> pd.DataFrame:
-    """Area types and their parent area types (``area_types`` endpoint).
+def category_types(*, settings: Settings | None = None) -> pd.DataFrame:
+    """Category types and their categories (fingertipsR's ``category_types``).
+
+    Categories are the breakdowns of category rows (``include_categories=True`` in
+    :func:`~cw_pophealth.fingertips.data.fingertips_data`): deprivation deciles, ethnic
+    groups.
 
     Parameters
     ----------
-    profile_id : int, optional
-        Only the area types used by this profile.
     settings : Settings, optional
 
     Returns
     -------
     pandas.DataFrame
-        One row per area type and parent type: ``area_type_id`` (Int64), ``area_type_name``
-        (e.g. ``Counties & UAs (from Apr 2023)``), ``area_type_short``, ``parent_area_type_id``
-        (Int64; missing when the type has no parent types), ``parent_area_type_name``.
-
-    See Also
-    --------
-    areas : the areas of one type.
-    available_data : which area types have data for an indicator.
+        One row per category: ``category_type_id`` (Int64), ``category_type_name`` (the
+        ``category_type`` of data rows, e.g. ``County & UA deprivation deciles in England
+        (IMD2015)``), ``category_type_short``, ``category_id`` (Int64), ``category_name`` (the
+        ``category`` of data rows, e.g. ``Most deprived decile (IMD2015)``),
+        ``category_short_name``.
 
     Examples
     --------
-    >>> types = area_types()  # doctest: +SKIP
-    >>> types.loc[types["area_type_id"] == 502, "area_type_name"].iloc[0]  # doctest: +SKIP
-    'Counties & UAs (from Apr 2023)'
+    >>> cats = category_types()  # doctest: +SKIP
+    >>> cats.loc[cats["category_type_id"] == 39, "category_name"].iloc[0]  # doctest: +SKIP
+    'Most deprived decile (IMD2015)'
     """
     settings = settings_or_default(settings)
-    params = {"profile_ids": int(profile_id)} if profile_id is not None else None
-    items = get_json("area_types", params, settings=settings, expect=list)
+    items = get_json("category_types", None, settings=settings, expect=list)
     rows = []
     for item in items:
-        parents = item.get("ParentAreaTypes") or [{}]
-        for parent in parents:
-            rows.append({
-                "area_type_id": item.get("Id"), "area_type_name": item.get("Name"),
-                "area_type_short": item.get("Short"),
-                "parent_area_type_id": parent.get("Id"),
-                "parent_area_type_name": parent.get("Name"),
-            })
-    columns = {"area_type_id": "Int64", "area_type_name": "string", "area_type_short": "string",
-               "parent_area_type_id": "Int64", "parent_area_type_name": "string"}
+        if not isinstance(item, dict):
+            continue
+        for cat in item.get("Categories") or [{}]:
+            rows.append({"category_type_id": item.get("Id"),
+                         "category_type_name": item.get("Name"),
+                         "category_type_short": item.get("Short"),
+                         "category_id": cat.get("Id"), "category_name": cat.get("Name"),
+                         "category_short_name": cat.get("ShortName")})
+    columns = {"category_type_id": "Int64", "category_type_name": "string",
+               "category_type_short": "string", "category_id": "Int64",
+               "category_name": "string", "category_short_name": "string"}
     return pd.DataFrame(rows, columns=list(columns)).astype(columns)
-
-
-def require_area_types(type_ids: Iterable[int], settings: Settings) -> dict[int, str]:
-    """Check area-type ids against :func:`area_types`; return ``{id: name}`` for them."""
-    table = area_types(settings=settings)
-    names = dict(zip(table["area_type_id"].astype(int), table["area_type_name"], strict=True))
-    unknown = [t for t in type_ids if t not in names]
-    if unknown:
-        examples = ", ".join(f"{i} {names[i]}" for i in sorted(names)[:8])
-        raise UnknownAreaTypeError(
-            f"Unknown area type id(s) {unknown}. Fingertips lists {len(names)} area types, e.g. "
-            f"{examples}; see cw_pophealth.fingertips.area_types(), and available_data("
-            "indicator_id=...) for the types that have data for an indicator.")
-    return {t: str(names[t]) for t in type_ids}
-
-
-def _areas_frame(items: list) -> pd.DataFrame:
-    rows = [{"area_code": i.get("Code"), "area_name": i.get("Name"),
-             "area_short_name": i.get("Short"), "area_type_id": i.get("AreaTypeId")}
-            for i in items if isinstance(i, dict)]
-    columns = {"area_code": "string", "area_name": "string", "area_short_name": "string",
-               "area_type_id": "Int64"}
-    return pd.DataFrame(rows, columns=list(columns)).astype(columns)
-
-
-def areas_of_type(area_type_id: int, settings: Settings) -> pd.DataFrame:
-    """Every area of one type (``areas/by_area_type``), without checking the type first."""
-    items = get_json("areas/by_area_type", {"area_type_id": int(area_type_id)},
-                      settings=settings, expect=list)
-    return _areas_frame(items)
-
-
-def areas(area_type_id: int, parent_area_code: str | None = None, *,
-          settings: Settings | None = None) -> pd.DataFrame:
-    """The areas of one area type, optionally only those within a parent area.
-
-    Uses ``areas/by_area_type`` or ``areas/by_parent_area_code``.
-
-    Parameters
-    ----------
-    area_type_id : int
-        E.g. 502 counties & UAs, 501 districts & UAs, 6 regions, 15 England.
-    parent_area_code : str, optional
-        E.g. ``"E10000031"`` (Warwickshire) with ``area_type_id=501`` for its five districts.
-    settings : Settings, optional
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``area_code``, ``area_name``, ``area_short_name``, ``area_type_id`` (Int64).
-
-    Raises
-    ------
-    InvalidAreaCodeError
-        If ``parent_area_code`` is not an ONS code (checked before any request).
-    UnknownAreaTypeError
-        If the area type is not listed by :func:`area_types`.
-
-    Examples
-    --------
-    >>> areas(501, parent_area_code="E10000031")["area_code"].tolist()  # doctest: +SKIP
-    ['E07000218', 'E07000219', 'E07000220', 'E07000221', 'E07000222']
-    """
-    settings = settings_or_default(settings)
-    type_id = as_type_id(area_type_id, "area_type_id")
-    parent = (validate_area_code(parent_area_code, "parent_area_code")
-              if parent_area_code is not None else None)
-    require_area_types([type_id], settings)
-    if parent is None:
-        return areas_of_type(type_id, settings)
-    items = get_json("areas/by_parent_area_code",
-                      {"area_type_id": type_id, "parent_area_code": parent},
-                      settings=settings, expect=list)
-    frame = _areas_frame(items)
-    if frame.empty:
-        logger.info("No areas of type %d within %s", type_id, parent)
-    return frame
-
-
-def parent_to_child_areas(child_area_type_id: int, parent_area_type_id: int, *,
-                          profile_id: int | None = None, settings: Settings | None = None
-                          ) -> pd.DataFrame:
-    """Which child areas sit in which parent area (``parent_to_child_areas``).
-
-    Parameters
-    ----------
-    child_area_type_id, parent_area_type_id : int
-        E.g. 501 (districts & UAs) within 502 (counties & UAs).
-    profile_id : int, optional
-        Passed to the API (which can hide areas a profile ignores).
-    settings : Settings, optional
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per pair, sorted: ``parent_area_code``, ``child_area_code``.
-
-    Raises
-    ------
-    UnknownAreaTypeError
-        If either type is not listed by :func:`area_types`.
-
-    Examples
-    --------
-    >>> pairs = parent_to_child_areas(501, 502)  # doctest: +SKIP
-    >>> warks = pairs["parent_area_code"] == "E10000031"  # doctest: +SKIP
-    >>> pairs.loc[warks, "child_area_code"].size  # doctest: +SKIP
-    5
-    """
-    settings = settings_or_default(settings)
-    child = as_type_id(child_area_type_id, "child_area_type_id")
-    parent = as_type_id(parent_area_type_id, "parent_area_type_id")
-    require_area_types([child, parent], settings)
-    params = {"child_area_type_id": child, "parent_area_type_id": parent,
-              "profile_id": profile_id}
-    mapping = get_json("parent_to_child_areas", params, settings=settings, expect=dict)
-    rows = [(str(p), str(c)) for p, kids in mapping.items() for c in (kids or [])]
-    frame = pd.DataFrame(rows, columns=["parent_area_code", "child_area_code"], dtype="string")
-    return frame.sort_values(["parent_area_code", "child_area_code"]).reset_index(drop=True)
-
-
-def available_data(indicator_id: int | None = None, area_type_id: int | None = None, *,
-                   settings: Settings | None = None) -> pd.DataFrame:
-    """Which indicators have data at which area types (fingertipsR's ``indicator_areatypes``).
-
-    The answer to "why do I get no rows?": find the area types that hold the indicator.
-
-    Parameters
-    ----------
-    indicator_id : int or str, optional
-        One indicator id or catalogue key.
-    area_type_id : int, optional
-        One area type.
-    settings : Settings, optional
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``indicator_id`` (Int64), ``area_type_id`` (Int64), sorted. With no arguments: every
-        indicator and area type (a large catalogue).
-
-    See Also
-    --------
-    fingertips_data : raises :class:`~cw_pophealth.errors.NoDataError` naming these types.
-
-    Examples
-    --------
-    >>> available_data(indicator_id=90366)["area_type_id"].tolist()  # doctest: +SKIP
-    [6, 15, 501, 502]
-    """
-    settings = settings_or_default(settings)
-    params: dict[str, object] = {}
-    if indicator_id is not None:
-        params["indicator_id"] = resolve_indicator_ids([indicator_id])[0]
-    if area_type_id is not None:
-        params["area_type_id"] = as_type_id(area_type_id, "area_type_id")
-    items = get_json("available_data", params or None, settings=settings, expect=list)
-    frame = pd.DataFrame(
-        [{"indicator_id": i.get("IndicatorId"), "area_type_id": i.get("AreaTypeId")}
-         for i in items if isinstance(i, dict)],
-        columns=["indicator_id", "area_type_id"],
-    ).astype("Int64")
-    return frame.drop_duplicates().sort_values(["indicator_id", "area_type_id"]).reset_index(
-        drop=True)
-
-
-
-def _known_area_codes(type_ids: Iterable[int], settings: Settings) -> set[str]:
-    codes = {catalogue.ENGLAND}
-    tasks = [(lambda t=t: areas_of_type(t, settings)) for t in dict.fromkeys(type_ids)]
-    for frame in checked_in_order(settings, *tasks):
-        codes |= set(frame["area_code"].dropna())
-    return codes
-
-
-def require_known_areas(codes: list[str], type_ids: Iterable[int], settings: Settings) -> None:
-    type_ids = list(dict.fromkeys(type_ids))
-    known = _known_area_codes(type_ids, settings)
-    unknown = [c for c in codes if c not in known]
-    if unknown:
-        raise UnknownAreaError(
-            f"Area code(s) {unknown} are not areas of type(s) {type_ids} (or England). Check the "
-            "codes (areas merged in 2019-2023 have new codes) or list valid ones with "
-            f"cw_pophealth.fingertips.areas({type_ids[0]}).")

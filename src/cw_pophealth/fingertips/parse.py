@@ -41,6 +41,7 @@ __all__ = [
     "as_pandas",
     "check_body",
     "check_fingertips_columns",
+    "drop_repeated_parent_rows",
     "indicator_ids_in",
     "parse_fingertips_csv",
     "parse_json",
@@ -58,12 +59,13 @@ FINGERTIPS_CSV_COLUMNS_2017: tuple[str, ...] = (
     "Compared to England value or percentiles", "Compared to Region value or percentiles",
     "Time period Sortable", "New data", "Compared to goal",
 )
-#: The current API's 27 columns: the 26 above plus ``Time period range`` (fingertipsR 1.0.9+).
-#: Its position is not evidenced; it is placed after ``Time period Sortable`` here and located
-#: by name, never by position, when reading.
-FINGERTIPS_CSV_COLUMNS: tuple[str, ...] = (
-    FINGERTIPS_CSV_COLUMNS_2017[:24] + ("Time period range",) + FINGERTIPS_CSV_COLUMNS_2017[24:]
-)
+#: The current API's 27 columns: the 26 above plus ``Time period range``, **last**
+#: (fingertipsR 1.0.9+: its README prints ``TimeperiodSortable Newdata Comparedtogoal
+#: Timeperiodrange``, and its tests expect 27 columns). Columns are located by name, never by
+#: position, when reading. The parent comparison column is named after the parent area type
+#: (``Compared to percentiles`` when the parent is England, type 15), so this tuple shows the
+#: regions form only as an example.
+FINGERTIPS_CSV_COLUMNS: tuple[str, ...] = FINGERTIPS_CSV_COLUMNS_2017 + ("Time period range",)
 #: Columns a response must have for the client to use it (the rest are optional).
 FINGERTIPS_CSV_REQUIRED: tuple[str, ...] = (
     "Indicator ID", "Indicator Name", "Area Code", "Area Name", "Area Type", "Sex", "Age",
@@ -96,9 +98,16 @@ CSV_TO_TIDY: dict[str, str] = {
     "Value note": "value_note",
     "Recent Trend": "recent_trend",
     "Compared to England value or percentiles": "compared_to_england",
+    "New data": "new_data",
+    "Compared to goal": "compared_to_goal",
+    "Target data": "compared_to_goal",  # the older name of "Compared to goal" (fingertipsR)
+    "Time period range": "time_period_range",
 }
 #: The England comparison column, told apart from the parent comparison column.
 ENGLAND_COMPARISON = "Compared to England value or percentiles"
+#: The comparison columns that are not the parent's (fingertipsR finds the parent column as any
+#: other ``Compared to ...`` column).
+_NOT_PARENT_COMPARISONS = frozenset({ENGLAND_COMPARISON, "Compared to goal"})
 
 # Fingertips CSV columns read as numbers; every other column is read as text.
 _CSV_INT_COLUMNS = ("Indicator ID", "Time period Sortable")
@@ -177,8 +186,12 @@ def check_fingertips_columns(columns: Iterable[object], *, where: str) -> dict[s
     """Check a Fingertips CSV header and return the rename map to the tidy schema.
 
     Accepts the 26-column (≈2017) and 27-column (current) headers, the older ``Target data``
-    name for ``Compared to goal``, and any ``Compared to <parent> value or percentiles`` column
-    (the parent's name varies with the parent area type).
+    name for ``Compared to goal``, and one parent comparison column under any name: the server
+    writes ``Compared to percentiles`` when the parent area type is England (15) and
+    ``Compared to <parent type's short name> value or percentiles`` otherwise
+    (fingertips-open ``CsvBuilderIndicatorDataHeaderWriter``); older exports wrote
+    ``Compared to subnational parent value or percentiles``. As in fingertipsR, the parent
+    column is any ``Compared to ...`` column other than the England and goal columns.
 
     Raises
     ------
@@ -190,14 +203,14 @@ def check_fingertips_columns(columns: Iterable[object], *, where: str) -> dict[s
     >>> rename = check_fingertips_columns(FINGERTIPS_CSV_COLUMNS, where="example")
     >>> rename["Compared to Region value or percentiles"]
     'compared_to_parent'
+    >>> check_fingertips_columns([*FINGERTIPS_CSV_REQUIRED, "Compared to percentiles"],
+    ...                          where="example")["Compared to percentiles"]
+    'compared_to_parent'
     """
     cols = [str(c) for c in columns]
     missing = [c for c in FINGERTIPS_CSV_REQUIRED if c not in cols]
-    parent_cols = [
-        c for c in cols
-        if c.startswith("Compared to ") and c.endswith("value or percentiles")
-        and c != ENGLAND_COMPARISON
-    ]
+    parent_cols = [c for c in cols
+                   if c.startswith("Compared to ") and c not in _NOT_PARENT_COMPARISONS]
     known = set(FINGERTIPS_CSV_COLUMNS) | {"Target data"} | set(parent_cols)
     unexpected = [c for c in cols if c not in known]
     if missing:
@@ -216,6 +229,36 @@ def check_fingertips_columns(columns: Iterable[object], *, where: str) -> dict[s
     if parent_cols:
         rename[parent_cols[0]] = "compared_to_parent"
     return rename
+
+
+def drop_repeated_parent_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """Drop the second copy of a row whose area is its own parent.
+
+    The server writes England first, then the areas of the parent type, then the children
+    (fingertips-open ``CsvBuilderIndicatorDataBodyPeriodWriter``). With England as the parent
+    type (15) the parent block is England again, so every England row comes twice, the second
+    time with ``Parent Code`` ``E92000001``; with counties & UAs as the parent of districts &
+    UAs, a unitary authority comes once as a parent and once as its own child. Such a copy,
+    whose ``parent_code`` is its own ``area_code``, is dropped when the same observation is also
+    in the file (fingertipsR drops the England copy with ``AreaType != ParentName``).
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"indicator_id": [1, 1], "area_code": ["E92000001"] * 2,
+    ...                      "parent_code": [pd.NA, "E92000001"], "sex": ["Male"] * 2,
+    ...                      "period": ["2021 - 23"] * 2})
+    >>> drop_repeated_parent_rows(rows)["parent_code"].isna().tolist()
+    [True]
+    """
+    if df.empty or "parent_code" not in df.columns:
+        return df
+    own_parent = (df["area_code"].astype("string") == df["parent_code"].astype("string"))
+    own_parent = own_parent.fillna(False).astype(bool)
+    if not own_parent.any():
+        return df
+    key = [c for c in schema.TIDY_KEY if c in df.columns and c != "source"]
+    repeated = df.duplicated(key, keep=False).to_numpy()
+    return df.loc[~(own_parent.to_numpy() & repeated)]
 
 
 def tidy_from_fingertips_csv(
@@ -253,7 +296,9 @@ def tidy_from_fingertips_csv(
     rename = check_fingertips_columns(raw.columns, where=source_ref)
     df = raw.rename(columns=rename)
     df = df.loc[:, [c for c in df.columns if c in schema.TIDY_COLUMNS]]
-    for text_col in ("category_type", "category", "value_note", "age", "parent_code"):
+    df = drop_repeated_parent_rows(df)
+    for text_col in ("category_type", "category", "value_note", "age", "parent_code",
+                     "new_data", "compared_to_goal", "time_period_range"):
         if text_col in df.columns:
             df[text_col] = df[text_col].astype("string").str.strip().replace("", pd.NA)
     if not include_categories and "category_type" in df.columns:
