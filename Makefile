@@ -10,6 +10,11 @@ STAMP := $(VENV)/.installed-stamp
 REPORTS_CONFIG ?= config/reports.yaml
 JOBS ?= 2
 export MPLBACKEND := Agg
+# The data and reports folders default to ./data and ./reports in the current folder; make runs
+# in the project folder, and these say so to every command, test and notebook it starts
+# (nbval runs each notebook in notebooks/).
+export CW_POPHEALTH_DATA ?= $(CURDIR)/data
+export CW_POPHEALTH_REPORTS ?= $(CURDIR)/reports
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 $(STAMP): pyproject.toml

@@ -66,9 +66,9 @@ from fake_fingertips_csv import file_name
 from fake_fingertips_data import FakeData, area_type_label
 
 FAULT_KINDS = ("500", "429", "slow", "truncated", "truncated_length", "html",
-               "renamed_column", "empty")
+               "renamed_column", "empty", "no_rows", "body", "drip", "gzip_bomb", "redirect")
 #: Faults that only make sense for CSV responses (others apply to any endpoint).
-CSV_ONLY_FAULTS = frozenset({"renamed_column"})
+CSV_ONLY_FAULTS = frozenset({"renamed_column", "no_rows"})
 REGION_NAME_FORMS = ("statistical", "region")
 CSV_FORMATS = ("current", "2017")
 
@@ -117,6 +117,18 @@ class _Fault:
     endpoint: str | None
     delay: float
     retry_after: str
+    body: bytes = b""
+    location: str = ""
+    size: int = 0
+
+
+def gzip_bomb(size: int) -> bytes:
+    """A gzip body of ``size`` zero bytes made of 1 MiB gzip members (each about 1 KB), so a
+    bomb of GBs costs milliseconds and about 1 KB per MiB to build (synthetic test fixture)."""
+    import gzip
+
+    member = gzip.compress(b"\0" * 2**20, compresslevel=9, mtime=0)
+    return member * max(1, size // 2**20)
 
 
 @dataclass
@@ -504,7 +516,8 @@ class FakeFingertips(FakeData):
 
     # -- faults and requests --------------------------------------------------------------------
     def set_fault(self, kind: str, times: int = 1, *, endpoint: str | None = None,
-                  delay: float = 2.0, retry_after: float | str = 1) -> None:
+                  delay: float = 2.0, retry_after: float | str = 1, body: bytes | str = b"",
+                  location: str = "", size: int = 1200 * 2**20) -> None:
         """Make the next ``times`` matching requests fail in one way.
 
         Parameters
@@ -524,11 +537,19 @@ class FakeFingertips(FakeData):
             Seconds of the ``"slow"`` fault.
         retry_after : float or str, default 1
             ``Retry-After`` value of the ``"429"`` fault.
+        body : bytes or str
+            The body of the ``"body"`` fault.
+        location : str
+            Where the ``"redirect"`` fault points; a path is relative to this server.
+        size : int, default 1200 MiB
+            Decompressed size of the ``"gzip_bomb"`` fault (its body is about 1.2 MB).
         """
         if kind not in FAULT_KINDS:
             raise ValueError(f"Unknown fault {kind!r}; use one of {FAULT_KINDS}")
+        raw = body.encode("utf-8") if isinstance(body, str) else bytes(body)
         with self._lock:
-            self._faults.append(_Fault(kind, int(times), endpoint, float(delay), str(retry_after)))
+            self._faults.append(_Fault(kind, int(times), endpoint, float(delay), str(retry_after),
+                                       raw, location, int(size)))
 
     def configure(self, *, csv_format: str | None = None, region_names: str | None = None
                   ) -> None:
@@ -677,6 +698,14 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
 
+    def handle_error(self, request, client_address):
+        """A client that hangs up (as one abandoning a dripping or oversized answer does) is
+        not an error of the fake's; anything else is printed as usual."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -731,6 +760,27 @@ class _Handler(BaseHTTPRequestHandler):
             self._counted = False
             self.server.fake._done()  # type: ignore[attr-defined]
 
+    def _drip(self, fake: FakeFingertips, body: bytes, content_type: str, headers: dict,
+              delay: float) -> None:
+        """Send the headers and then the body one byte every ``delay`` seconds (until stopped)."""
+        self._release()
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.flush()
+            for i in range(len(body)):
+                if fake._stopping.wait(delay):
+                    break
+                self.wfile.write(body[i:i + 1])
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
+            pass
+        self.close_connection = True
+
     def _answer(self, fake: FakeFingertips, endpoint: str, params: dict) -> None:
         delay = fake.request_latency(endpoint, params)
         if delay:
@@ -755,6 +805,13 @@ class _Handler(BaseHTTPRequestHandler):
             fake._sleep(fault.delay)
             if fake._stopping.is_set():
                 return
+        if kind == "redirect":
+            self._send(302, b"", _TEXT, {"Location": fault.location})
+            return
+        if kind == "gzip_bomb":
+            self._send(200, gzip_bomb(fault.size), "application/json; charset=utf-8",
+                       {"Content-Encoding": "gzip"})
+            return
         reply = fake.route(endpoint, params)
         body, ctype = reply.body, reply.content_type
         if reply.status == 200 and kind == "html":
@@ -762,6 +819,14 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if reply.status == 200 and kind == "empty":
             self._send(200, b"", ctype, reply.headers)
+            return
+        if reply.status == 200 and kind == "body":
+            self._send(200, fault.body, ctype, reply.headers)
+            return
+        if reply.status == 200 and kind == "no_rows":
+            body = body.partition(b"\r\n")[0] + b"\r\n"
+        if reply.status == 200 and kind == "drip":
+            self._drip(fake, body, ctype, reply.headers, fault.delay)
             return
         if reply.status == 200 and kind == "renamed_column":
             head, sep, rest = body.partition(b"\r\n")

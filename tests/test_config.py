@@ -11,10 +11,23 @@ from cw_pophealth.errors import ConfigError
 
 
 class TestGetSettings:
-    def test_paths_come_from_the_project_not_the_working_directory(self, tmp_path, monkeypatch):
+    def test_data_and_reports_default_to_the_current_folder(self, tmp_path, monkeypatch):
         monkeypatch.chdir(tmp_path)
         monkeypatch.delenv("CW_POPHEALTH_DATA", raising=False)
-        assert config.get_settings().data_dir == config.PROJECT_ROOT / "data"
+        monkeypatch.delenv("CW_POPHEALTH_REPORTS", raising=False)
+        settings = config.get_settings()
+        assert (settings.data_dir, settings.reports_dir) == (tmp_path.resolve() / "data",
+                                                             tmp_path.resolve() / "reports")
+
+    def test_the_data_folder_follows_cw_pophealth_data(self, tmp_path, monkeypatch):
+        monkeypatch.setenv("CW_POPHEALTH_DATA", str(tmp_path / "elsewhere"))
+        assert config.get_settings().data_dir == tmp_path.resolve() / "elsewhere"
+
+    def test_the_project_files_still_come_from_the_project(self, tmp_path, monkeypatch):
+        monkeypatch.chdir(tmp_path)
+        settings = config.get_settings()
+        assert settings.reports_config == config.PROJECT_ROOT / "config" / "reports.yaml"
+        assert settings.notebooks_dir == config.PROJECT_ROOT / "notebooks"
 
     def test_extracts_folder_can_be_set_by_environment(self, tmp_path, monkeypatch):
         monkeypatch.setenv("CW_POPHEALTH_EXTRACTS", str(tmp_path))

@@ -1,4 +1,4 @@
-"""Command line: ``cw-pophealth build | pull | reports``.
+"""Command line: cw-pophealth build, pull and reports.
 
 ``build``
     Build ``data/processed/indicators.parquet`` from the offline extracts (no network).

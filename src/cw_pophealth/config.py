@@ -1,6 +1,10 @@
 """Configuration: every path, URL and setting comes from one :class:`Settings` object.
 
-Paths are resolved from this file's location (never the current directory), and each can be
+The data and reports folders default to ``./data`` and ``./reports`` in the current folder
+(where the command is run, as the README says), never the folder the package was installed
+from; the Makefile runs from the project folder and sets both, and ``make reports`` hands the
+resolved paths to every notebook. The project's own files (notebooks, ``config/reports.yaml``)
+and the ``../shared`` folders beside it are found from the project folder. Each can be
 overridden by an environment variable so that CI, notebooks run by papermill and analysts'
 machines all agree on where things are.
 
@@ -14,15 +18,21 @@ Environment variables
     :mod:`cw_pophealth.analysis.claims`). Defaults to ``../shared/claims`` beside the project when
     that folder exists. Claims files are read in place, never copied into the project.
 ``CW_POPHEALTH_DATA``
-    Root of ``raw/`` and ``processed/`` (default ``<project>/data``).
+    Root of ``raw/`` and ``processed/`` (default ``./data``, in the current folder).
 ``CW_POPHEALTH_REPORTS``
-    Where ``make reports`` writes (default ``<project>/reports``).
+    Where ``make reports`` writes (default ``./reports``, in the current folder).
 ``FINGERTIPS_API_URL``
-    Base URL of the Fingertips API (default ``https://fingertips.phe.org.uk/api/``).
+    Base URL of the Fingertips API (default ``https://fingertips.phe.org.uk/api/``). Credentials
+    in it (``https://user:pass@host/api/``) are sent as basic auth and never written anywhere.
 ``CW_POPHEALTH_OFFLINE``
     ``1``/``true`` to serve every API call from the raw cache and never touch the network.
 ``CW_POPHEALTH_TIMEOUT``
     Read timeout in seconds for one HTTP request (default 60).
+``CW_POPHEALTH_DEADLINE``
+    Most seconds one attempt at a request may take in all, however the bytes trickle in
+    (default 600).
+``CW_POPHEALTH_MAX_BODY_MB``
+    Largest answer accepted, in MB once decompressed (default 512).
 ``CW_POPHEALTH_MAX_WORKERS``
     Most requests in flight to the API at once (default 4). Fingertips is a public service
     with no rate limiting of its own (none in its server source), and fingertipsR and
@@ -39,7 +49,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +59,27 @@ DEFAULT_API_URL = "https://fingertips.phe.org.uk/api/"
 #: server source has no rate limiting, so 16 at once from a scheduled job was not a polite
 #: default for a public service.
 DEFAULT_MAX_WORKERS = 4
+#: Most seconds one attempt at a request may take in all (``CW_POPHEALTH_DEADLINE``).
+DEFAULT_REQUEST_DEADLINE = 600.0
+#: Largest answer accepted, decompressed, in MB (``CW_POPHEALTH_MAX_BODY_MB``): the largest
+#: real all_data CSVs (a whole profile at district level) are tens of MB.
+DEFAULT_MAX_BODY_MB = 512
+
+
+def redact_url(url: str) -> str:
+    """``url`` without any ``user:password@`` part, for messages, caches and tables.
+
+    Examples
+    --------
+    >>> redact_url("https://ana:s3cret@api.example.org:8443/api/?a=1")
+    'https://api.example.org:8443/api/?a=1'
+    >>> redact_url("https://fingertips.phe.org.uk/api/")
+    'https://fingertips.phe.org.uk/api/'
+    """
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def _find_project_root() -> Path:
@@ -121,7 +152,7 @@ def _api_url(text: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         from cw_pophealth.errors import ConfigError
 
-        raise ConfigError(f"FINGERTIPS_API_URL={text!r} is not a web address: use "
+        raise ConfigError(f"FINGERTIPS_API_URL={redact_url(text)!r} is not a web address: use "
                           f"{DEFAULT_API_URL} (the default), or unset it.")
     return text.strip() if text.strip().endswith("/") else text.strip() + "/"
 
@@ -165,6 +196,10 @@ class Settings:
         Fingertips API base URL, ending in ``/``.
     connect_timeout, read_timeout : float
         Seconds allowed to open a connection and to wait for bytes.
+    request_deadline : float
+        Most seconds one attempt at a request may take in all.
+    max_body_bytes : int
+        Largest answer accepted, in bytes once decompressed.
     retries : int
         Extra attempts after a timeout, connection error, 429 or 5xx.
     backoff : float
@@ -185,6 +220,8 @@ class Settings:
     api_base_url: str = DEFAULT_API_URL
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
+    request_deadline: float = DEFAULT_REQUEST_DEADLINE
+    max_body_bytes: int = DEFAULT_MAX_BODY_MB * 2**20
     retries: int = 3
     backoff: float = 0.5
     offline: bool = False
@@ -289,8 +326,9 @@ def get_settings(**overrides) -> Settings:
     'raw'
     """
     root = PROJECT_ROOT
-    data_dir = Path(os.environ.get("CW_POPHEALTH_DATA", root / "data")).expanduser().resolve()
-    reports_dir = Path(os.environ.get("CW_POPHEALTH_REPORTS", root / "reports")).expanduser()
+    here = Path.cwd()
+    data_dir = Path(os.environ.get("CW_POPHEALTH_DATA") or here / "data").expanduser().resolve()
+    reports_dir = Path(os.environ.get("CW_POPHEALTH_REPORTS") or here / "reports").expanduser()
     base_url = _api_url(os.environ.get("FINGERTIPS_API_URL", DEFAULT_API_URL))
     settings = Settings(
         project_root=root,
@@ -300,6 +338,10 @@ def get_settings(**overrides) -> Settings:
         claims_dir=_default_claims_dir(root),
         api_base_url=base_url,
         read_timeout=_env_number("CW_POPHEALTH_TIMEOUT", 60.0, float, minimum=0.001),
+        request_deadline=_env_number("CW_POPHEALTH_DEADLINE", DEFAULT_REQUEST_DEADLINE, float,
+                                     minimum=0.001),
+        max_body_bytes=int(_env_number("CW_POPHEALTH_MAX_BODY_MB", DEFAULT_MAX_BODY_MB, float,
+                                       minimum=0.001) * 2**20),
         max_workers=int(_env_number("CW_POPHEALTH_MAX_WORKERS", DEFAULT_MAX_WORKERS, int,
                                     minimum=1)),
         offline=_env_flag("CW_POPHEALTH_OFFLINE"),

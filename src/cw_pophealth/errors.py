@@ -6,8 +6,10 @@ Catch :class:`CwPopHealthError` to handle everything this package raises on purp
 from __future__ import annotations
 
 #: What to do when the Fingertips API cannot be used, quoted in error messages.
-OFFLINE_HINT = ("retry later, or work from the raw cache with `cw-pophealth pull --offline` "
-                "(or CW_POPHEALTH_OFFLINE=1)")
+#: It points at what works without the network, ``make data`` (the table built from the offline
+#: extracts), not at ``pull --offline``, which only replays what an online pull has cached.
+OFFLINE_HINT = ("retry later, or work without the network from the offline extracts with "
+                "`make data` (cw-pophealth build)")
 
 
 class CwPopHealthError(Exception):

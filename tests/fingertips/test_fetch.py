@@ -80,8 +80,8 @@ class TestOfflineMode:
         with pytest.raises(OfflineCacheMissError, match="profiles"):
             fingertips.profiles(settings=settings.with_(offline=True))
 
-    def test_a_miss_says_to_pull_online_first(self, settings, fake_api):
-        with pytest.raises(OfflineCacheMissError, match="cw-pophealth pull"):
+    def test_a_miss_points_at_make_data_and_at_pulling_online(self, settings, fake_api):
+        with pytest.raises(OfflineCacheMissError, match="`make data`.*`cw-pophealth pull` online"):
             fingertips.profiles(settings=settings.with_(offline=True))
 
     def test_offline_rows_keep_the_original_url_as_source_ref(self, settings, fake_api,

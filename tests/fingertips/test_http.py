@@ -69,7 +69,7 @@ class TestRetries:
 
     def test_unavailable_error_says_what_to_do(self, settings, fake_api):
         fake_api.set_fault("500", times=10)
-        with pytest.raises(APIUnavailableError, match="--offline"):
+        with pytest.raises(APIUnavailableError, match="`make data`"):
             fingertips.profiles(settings=settings)
 
     def test_429_waits_for_retry_after(self, settings, fake_api):

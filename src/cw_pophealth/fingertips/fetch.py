@@ -66,9 +66,10 @@ def cached_entry(store: ResponseCache, endpoint: str, norm: dict[str, str], url:
     if entry is None:
         raise OfflineCacheMissError(
             f"Offline mode: no cached response for {url} (cache key "
-            f"{cache_key(endpoint, norm)!r}) under {store.root}. Run `cw-pophealth pull` "
-            "online first (without --offline / CW_POPHEALTH_OFFLINE) with the same "
-            "indicators and area types to fill the cache.")
+            f"{cache_key(endpoint, norm)!r}) under {store.root}. `pull --offline` only replays "
+            "what an online pull has cached: to work without the network, build the table from "
+            "the offline extracts with `make data` (cw-pophealth build); or run "
+            "`cw-pophealth pull` online once with the same indicators and area types.")
     logger.debug("Served %s from the cache (%s)", url, entry.body_path)
     return entry
 

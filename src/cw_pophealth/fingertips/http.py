@@ -5,9 +5,19 @@
 * TLS verification is always on: ``verify=True`` is passed on every call and no code path turns
   it off. Behind a TLS-intercepting corporate proxy, point ``REQUESTS_CA_BUNDLE`` at the
   organisation's CA bundle. Proxies come from the usual ``HTTPS_PROXY``/``NO_PROXY`` variables.
-* Explicit ``(connect, read)`` timeouts from :class:`~cw_pophealth.config.Settings`.
+* Explicit ``(connect, read)`` timeouts from :class:`~cw_pophealth.config.Settings`, and a total
+  deadline per attempt (``settings.request_deadline``): a body that keeps trickling in, a byte
+  at a time, is abandoned at the deadline even though no single read times out.
+* The body is read in chunks and decompressed a chunk at a time, and a body larger than
+  ``settings.max_body_bytes`` once decompressed is abandoned (a gzip bomb never fills memory).
+* Redirects are followed only within the API's own origin (scheme, host and port), so a
+  redirect to another host, or from HTTPS to HTTP, is an error and nothing of it is cached.
+* Credentials written in ``FINGERTIPS_API_URL`` (``https://user:pass@host/api/``) are sent as
+  HTTP basic auth to that origin only, and never appear in a URL this module returns or names
+  in an error (:func:`build_url` leaves them out).
 * Timeouts, connection errors, broken transfers, HTTP 429 (honouring ``Retry-After``) and 5xx are
-  retried ``settings.retries`` times with exponential back-off plus jitter; other 4xx are not.
+  retried ``settings.retries`` times with exponential back-off plus jitter; other 4xx are not,
+  nor is a host name that does not resolve (a DNS failure will not mend in a few seconds).
 * At most ``settings.max_workers`` requests are in flight to a host at once, across all threads,
   under an adaptive cap (:mod:`cw_pophealth.fingertips.throttle`).
 """
@@ -19,15 +29,17 @@ import ipaddress
 import logging
 import queue
 import random
+import socket
 import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
+from urllib3.exceptions import DecodeError, NameResolutionError, ProtocolError, ReadTimeoutError
 
 from cw_pophealth import __version__
-from cw_pophealth.config import Settings
+from cw_pophealth.config import Settings, redact_url
 from cw_pophealth.errors import (
     OFFLINE_HINT,
     APIUnavailableError,
@@ -41,10 +53,15 @@ from cw_pophealth.fingertips.throttle import throttle_for
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MAX_RETRY_AFTER", "STATUS_PAGE", "USER_AGENT", "Response", "build_url", "http_get"]
+__all__ = ["MAX_REDIRECTS", "MAX_RETRY_AFTER", "STATUS_PAGE", "USER_AGENT", "Response",
+           "build_url", "http_get"]
 
 #: Longest ``Retry-After`` the client will sleep for; a longer one fails at once with the wait.
 MAX_RETRY_AFTER = 120.0
+#: Most redirects followed (each within the API's own origin) for one request.
+MAX_REDIRECTS = 5
+#: Bytes read (and decompressed) at a time.
+_CHUNK = 64 * 1024
 STATUS_PAGE = "https://fingertips.phe.org.uk"
 USER_AGENT = f"cw-pophealth/{__version__} (python-requests/{requests.__version__})"
 _LOOPBACK_NAMES = {"localhost"}
@@ -97,9 +114,10 @@ def _is_loopback(host: str | None) -> bool:
 
 
 def build_url(settings: Settings, endpoint: str, params: dict[str, str]) -> str:
-    """Full request URL; HTTPS is required except for loopback test servers."""
-    base = settings.api_base_url if settings.api_base_url.endswith("/") else (
-        settings.api_base_url + "/")
+    """Full request URL, without any credentials of the base URL; HTTPS is required except for
+    loopback test servers."""
+    base = redact_url(settings.api_base_url)
+    base = base if base.endswith("/") else base + "/"
     parts = urlsplit(base)
     if parts.scheme != "https" and not (parts.scheme == "http" and _is_loopback(parts.hostname)):
         raise ConfigError(
@@ -109,6 +127,107 @@ def build_url(settings: Settings, endpoint: str, params: dict[str, str]) -> str:
         )
     query = query_string(params)
     return f"{base}{endpoint.strip('/')}" + (f"?{query}" if query else "")
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """``(scheme, host, port)`` of a URL, the port filled in for http and https."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return (parts.scheme.lower(), (parts.hostname or "").lower(),
+            port or {"http": 80, "https": 443}.get(parts.scheme.lower()))
+
+
+def _credentials(settings: Settings, url: str) -> tuple[str, str] | None:
+    """Basic-auth credentials from the base URL, for requests to the base URL's origin only."""
+    parts = urlsplit(settings.api_base_url)
+    if parts.username is None or _origin(url) != _origin(settings.api_base_url):
+        return None
+    return unquote(parts.username), unquote(parts.password or "")
+
+
+class _BodyTooLarge(Exception):
+    """The decompressed body passed ``settings.max_body_bytes``."""
+
+
+class _DeadlinePassed(Exception):
+    """The attempt passed ``settings.request_deadline``."""
+
+
+def _read_body(resp: requests.Response, settings: Settings, deadline: float) -> bytes:
+    """Read and decompress the body a chunk at a time, within the size cap and the deadline.
+
+    ``read1`` returns what one read of the socket gives (decompressed at most ``_CHUNK`` bytes at
+    a time), so the deadline is checked however slowly the bytes arrive, and at most one chunk
+    beyond the cap is ever held.
+    """
+    cap = int(settings.max_body_bytes)
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        if time.monotonic() > deadline:
+            raise _DeadlinePassed
+        chunk = resp.raw.read1(_CHUNK, decode_content=True)
+        if not chunk:
+            return b"".join(parts)
+        size += len(chunk)
+        if size > cap:
+            raise _BodyTooLarge
+        parts.append(chunk)
+
+
+def _get(session: requests.Session, url: str, settings: Settings, deadline: float,
+         timeout: tuple[float, float]) -> tuple[requests.Response, bytes]:
+    """One attempt: GET ``url``, following redirects only within its origin, and read the body.
+
+    Raises
+    ------
+    FingertipsAPIError
+        A redirect that leaves the origin (another host or port, or HTTPS to HTTP), or more than
+        :data:`MAX_REDIRECTS` of them.
+    """
+    current = url
+    for _hop in range(MAX_REDIRECTS + 1):
+        resp = session.get(current, timeout=timeout, verify=True, allow_redirects=False,
+                           stream=True, auth=_credentials(settings, current))
+        try:
+            if resp.is_redirect:
+                target = urljoin(current, resp.headers.get("Location", ""))
+                if _origin(target) != _origin(url):
+                    downgrade = _origin(url)[0] == "https" and _origin(target)[0] != "https"
+                    raise FingertipsAPIError(
+                        f"The Fingertips API answered {url} with HTTP {resp.status_code}, a "
+                        f"redirect to {redact_url(target)}, which is not the API's own address "
+                        f"({'from HTTPS to HTTP' if downgrade else 'another host or port'}). "
+                        "It was not followed and nothing was cached. If the API has moved, set "
+                        "FINGERTIPS_API_URL to its new address.", url=url,
+                        status=resp.status_code)
+                current = target
+                continue
+            return resp, _read_body(resp, settings, deadline)
+        finally:
+            resp.close()
+    raise FingertipsAPIError(
+        f"The Fingertips API answered {url} with more than {MAX_REDIRECTS} redirects; they were "
+        "not followed further and nothing was cached.", url=url)
+
+
+def _is_name_resolution_failure(exc: BaseException) -> bool:
+    """Whether a connection error is a DNS failure (the host name does not resolve)."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        item = todo.pop()
+        if item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, (socket.gaierror, NameResolutionError)):
+            return True
+        todo += [item.__cause__, item.__context__, getattr(item, "reason", None),
+                 *[a for a in getattr(item, "args", ()) if isinstance(a, BaseException)]]
+    return False
 
 
 def _retry_after_seconds(value: str | None) -> float | None:
@@ -138,7 +257,8 @@ def http_get(url: str, *, settings: Settings, session: requests.Session | None =
     url : str
         The full request URL.
     settings : Settings
-        ``connect_timeout``, ``read_timeout``, ``retries`` and ``backoff`` are used.
+        ``connect_timeout``, ``read_timeout``, ``request_deadline``, ``max_body_bytes``,
+        ``retries`` and ``backoff`` are used, and the credentials of ``api_base_url``.
     session : requests.Session, optional
         Defaults to an idle session from the module's pool.
 
@@ -150,13 +270,15 @@ def http_get(url: str, *, settings: Settings, session: requests.Session | None =
     Raises
     ------
     APIUnavailableError
-        Timeouts, connection errors, 429 or 5xx on every attempt (the message names the URL, the
-        last cause and the number of attempts, and says what to do).
+        Timeouts, deadlines passed, connection errors, 429 or 5xx on every attempt (the message
+        names the URL, the last cause and the number of attempts, and says what to do); a host
+        name that does not resolve, at once.
     MalformedResponseError
-        The body was cut short (fewer bytes than ``Content-Length``) on every attempt.
+        The body was cut short (fewer bytes than ``Content-Length``) on every attempt, or is
+        larger than ``settings.max_body_bytes`` once decompressed (not retried).
     FingertipsAPIError
-        A 4xx other than 429 (not retried), a TLS certificate failure (not retried), or a URL
-        that requests cannot send.
+        A 4xx other than 429 (not retried), a redirect away from the API's origin (not
+        followed), a TLS certificate failure (not retried), or a URL that requests cannot send.
     """
     if session is None:
         with _borrowed_session() as borrowed:
@@ -171,25 +293,42 @@ def http_get(url: str, *, settings: Settings, session: requests.Session | None =
         wait_for: float | None = None
         try:
             with throttle.slot(settings.max_workers) as t0:
-                resp = session.get(url, timeout=timeout, verify=True, allow_redirects=True)
-                body = resp.content
+                resp, body = _get(session, url, settings, t0 + settings.request_deadline,
+                                  timeout)
         except requests.exceptions.SSLError as exc:
             raise FingertipsAPIError(
                 f"TLS certificate verification failed for {url}: {exc}. This client never turns "
                 "verification off. Behind a corporate proxy that re-signs HTTPS, set "
                 "REQUESTS_CA_BUNDLE to your organisation's CA bundle; otherwise check the system "
                 "clock and CA certificates.", url=url) from exc
-        except requests.exceptions.Timeout as exc:
+        except (requests.exceptions.Timeout, ReadTimeoutError) as exc:
             throttle.overloaded(t0)
             kind = "connect" if isinstance(exc, requests.exceptions.ConnectTimeout) else "read"
             limit = settings.connect_timeout if kind == "connect" else settings.read_timeout
             last_cause = f"{kind} timeout after {limit:g} s"
             truncated = False
+        except _DeadlinePassed:
+            throttle.overloaded(t0)
+            last_cause = (f"the whole answer did not arrive within the "
+                          f"{settings.request_deadline:g} s deadline of a request")
+            truncated = False
+        except _BodyTooLarge:
+            raise MalformedResponseError(
+                f"The Fingertips API's answer to {url} is larger than "
+                f"{settings.max_body_bytes / 2**20:g} MB once decompressed; it was abandoned "
+                "and nothing was cached. If a real answer is this large, raise "
+                "CW_POPHEALTH_MAX_BODY_MB.", url=url) from None
         except (requests.exceptions.ChunkedEncodingError,
-                requests.exceptions.ContentDecodingError) as exc:
+                requests.exceptions.ContentDecodingError, ProtocolError, DecodeError) as exc:
             last_cause = f"the transfer broke off before the whole body arrived ({exc})"
             truncated = True
         except requests.exceptions.ConnectionError as exc:
+            if _is_name_resolution_failure(exc):
+                host = urlsplit(url).hostname
+                raise APIUnavailableError(
+                    f"The host name {host!r} of the Fingertips API does not resolve (DNS "
+                    "failure): this machine is offline, or FINGERTIPS_API_URL is wrong. "
+                    f"{OFFLINE_HINT.capitalize()}.", url=url) from None
             last_cause = f"connection error ({exc})"
             truncated = False
         except requests.exceptions.RequestException as exc:
