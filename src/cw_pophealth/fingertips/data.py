@@ -46,7 +46,12 @@ from cw_pophealth.fingertips.args import (
     settings_or_default,
 )
 from cw_pophealth.fingertips.cache import DerivedFrameCache, ResponseCache, normalise_params
-from cw_pophealth.fingertips.fetch import cached_entry, checks_then_tasks, run_parallel
+from cw_pophealth.fingertips.fetch import (
+    cached_entry,
+    checks_then_tasks,
+    refuse_no_rows_over_rows,
+    run_parallel,
+)
 from cw_pophealth.fingertips.http import Response, build_url, http_get
 from cw_pophealth.fingertips.lookups import (
     MAX_IDS_PER_REQUEST,
@@ -100,6 +105,8 @@ class DataRequest:
         item = CsvBody(self, norm, url, response.body,
                        hashlib.sha256(response.body).hexdigest(), response=response)
         item.parsed()  # the header and every row's fields are checked before anything else
+        refuse_no_rows_over_rows(ResponseCache.for_settings(settings), self.endpoint, norm, url,
+                                 len(item.parsed()))
         return item
 
 

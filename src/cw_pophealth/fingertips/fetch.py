@@ -18,7 +18,7 @@ from typing import Any
 from tqdm import tqdm
 
 from cw_pophealth.config import Settings
-from cw_pophealth.errors import OfflineCacheMissError
+from cw_pophealth.errors import MalformedResponseError, OfflineCacheMissError
 from cw_pophealth.fingertips.cache import (
     CacheEntry,
     ResponseCache,
@@ -26,12 +26,12 @@ from cw_pophealth.fingertips.cache import (
     normalise_params,
 )
 from cw_pophealth.fingertips.http import build_url, http_get
-from cw_pophealth.fingertips.parse import check_body, parse_json
+from cw_pophealth.fingertips.parse import check_body, check_json_shape, parse_json
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["cached_entry", "checked_in_order", "checks_then_tasks", "fetch", "get_json",
-           "run_parallel"]
+           "refuse_no_rows_over_rows", "run_parallel"]
 
 
 def fetch(endpoint: str, params: Mapping[str, object] | None, *, settings: Settings, kind: str,
@@ -74,11 +74,45 @@ def cached_entry(store: ResponseCache, endpoint: str, norm: dict[str, str], url:
     return entry
 
 
+def refuse_no_rows_over_rows(store: ResponseCache, endpoint: str, norm: dict[str, str],
+                             url: str, rows: int) -> None:
+    """Refuse a CSV answer with a header and no rows when the cache holds rows for the request.
+
+    The server answers ids it does not know with a bare header, so a bare header in place of an
+    answer that had rows is a fault of the server's, and caching it would replace good data:
+    the cached answer is kept and the error says so.
+
+    Raises
+    ------
+    MalformedResponseError
+        Naming the URL and when the kept answer was retrieved.
+    """
+    if rows:
+        return
+    try:
+        entry = store.get(endpoint, norm)
+    except OfflineCacheMissError:  # a damaged entry: nothing good to keep
+        return
+    if entry is None or len(entry.body.strip().splitlines()) < 2:
+        return
+    raise MalformedResponseError(
+        f"The Fingertips API answered {url} with no rows, where its answer of "
+        f"{entry.meta.get('retrieved_at', 'an earlier pull')} had rows. This is most likely a "
+        "fault of the server's; the cached answer was kept, so `cw-pophealth pull --offline` "
+        f"still works. Retry later. If the data really were withdrawn, delete "
+        f"{entry.meta_path} and pull again.", url=url)
+
+
 def get_json(endpoint: str, params: Mapping[str, object] | None, *, settings: Settings,
               expect: type | tuple[type, ...], allow_null: bool = False) -> Any:
-    return fetch(endpoint, params, settings=settings, kind="json",
-                  parse=lambda body, url: parse_json(body, url, expect=expect,
-                                                      allow_null=allow_null))
+    """Fetch a JSON endpoint: decoded, its top-level type checked, and its fields checked
+    against :data:`~cw_pophealth.fingertips.parse.JSON_SHAPES`, all before it is cached."""
+    def parse(body: bytes, url: str) -> Any:
+        data = parse_json(body, url, expect=expect, allow_null=allow_null)
+        check_json_shape(endpoint, data, url)
+        return data
+
+    return fetch(endpoint, params, settings=settings, kind="json", parse=parse)
 
 
 def run_parallel(tasks: Sequence[Callable[[], Any]], *, settings: Settings, progress: bool,
