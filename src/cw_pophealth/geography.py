@@ -116,7 +116,8 @@ def validate_area_code(code: object, parameter: str = "area_code") -> str:
         raise InvalidAreaCodeError(
             f"{parameter}={code!r} is not an ONS area code. Codes are a letter and eight digits, "
             "e.g. E08000026 (Coventry) or E10000031 (Warwickshire); list valid codes with "
-            "cw_pophealth.fingertips.areas(502) or AreaLookup.areas(502)."
+            "cw_pophealth.fingertips.areas(502) or cw_pophealth.geography.get_geography()"
+            ".areas(502)."
         )
     return text
 
@@ -219,7 +220,8 @@ class AreaLookup:
             raise UnknownAreaError(
                 f"{parameter}={text!r} is not a current English area in {self.source}. Check "
                 "the code (areas merged in 2019-2023 have new codes) or list areas with "
-                "AreaLookup.areas(502) for counties & UAs, (501) for districts."
+                "cw_pophealth.geography.get_geography().areas(502) for counties & UAs, "
+                "areas(501) for districts."
             )
         return text
 

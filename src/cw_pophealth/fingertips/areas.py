@@ -130,8 +130,9 @@ def require_area_types(type_ids: Iterable[int], settings: Settings) -> dict[int,
         examples = ", ".join(f"{i} {names[i]}" for i in sorted(names)[:8])
         raise UnknownAreaTypeError(
             f"Unknown area type id(s) {unknown}. Fingertips lists {len(names)} area types, e.g. "
-            f"{examples}; see cw_pophealth.fingertips.area_types(), and indicator_areatypes("
-            "indicator_id=...) for the types that have data for an indicator.")
+            f"{examples}; see cw_pophealth.fingertips.area_types(), and "
+            "cw_pophealth.fingertips.indicator_areatypes(indicator_id=90366) for the types "
+            "that have data for an indicator (here life expectancy).")
     return {t: names[t] for t in type_ids}
 
 

@@ -430,10 +430,11 @@ def no_data_error(plan: DataPlan, settings: Settings) -> NoDataError:
         listed = sorted(int(t) for t in types.dropna())
         hints.append(f"{ident}: {listed}" if listed else f"{ident}: none")
     hint = (f" Area types that have data: {'; '.join(hints)}." if hints else "")
+    example = plan.ids[0] if plan.ids else 90366
     return NoDataError(
         f"Fingertips returned no rows for {what} at {where}.{hint} Call "
-        "cw_pophealth.fingertips.available_data(indicator_id=...) to find the area types "
-        "with data and pass one as area_type_id.")
+        f"cw_pophealth.fingertips.available_data(indicator_id={example}) to find the area "
+        "types with data and pass one as area_type_id.")
 
 
 @overload

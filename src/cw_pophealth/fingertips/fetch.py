@@ -26,7 +26,8 @@ from cw_pophealth.fingertips.cache import (
     normalise_params,
 )
 from cw_pophealth.fingertips.http import build_url, http_get
-from cw_pophealth.fingertips.parse import check_body, check_json_shape, parse_json
+from cw_pophealth.fingertips.parse import check_body, parse_json
+from cw_pophealth.fingertips.shapes import check_json_shape
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +107,7 @@ def refuse_no_rows_over_rows(store: ResponseCache, endpoint: str, norm: dict[str
 def get_json(endpoint: str, params: Mapping[str, object] | None, *, settings: Settings,
               expect: type | tuple[type, ...], allow_null: bool = False) -> Any:
     """Fetch a JSON endpoint: decoded, its top-level type checked, and its fields checked
-    against :data:`~cw_pophealth.fingertips.parse.JSON_SHAPES`, all before it is cached."""
+    against :data:`~cw_pophealth.fingertips.shapes.JSON_SHAPES`, all before it is cached."""
     def parse(body: bytes, url: str) -> Any:
         data = parse_json(body, url, expect=expect, allow_null=allow_null)
         check_json_shape(endpoint, data, url)

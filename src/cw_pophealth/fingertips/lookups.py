@@ -229,7 +229,8 @@ def indicator_metadata(indicator_ids, *, settings: Settings | None = None) -> pd
     if missing:
         raise UnknownIndicatorError(
             f"Fingertips does not know indicator id(s) {missing}. Search valid ids and names with "
-            "cw_pophealth.fingertips.indicators() (or indicators(profile_id=...) for one profile).")
+            "cw_pophealth.fingertips.indicators(), or cw_pophealth.fingertips.indicators("
+            "profile_id=19) for one profile (19: the Public Health Outcomes Framework).")
     order = {ident: n for n, ident in enumerate(ids)}
     frame = frame.drop_duplicates("indicator_id")
     return frame.sort_values("indicator_id", key=lambda s: s.map(order)).reset_index(drop=True)

@@ -126,8 +126,8 @@ def pull(
     empty = [i for i in ids if i not in present]
     if empty:
         logger.warning("No rows for indicator(s) %s at area type(s) %s; see "
-                       "available_data(indicator_id=...) for the area types that have data",
-                       empty, type_ids)
+                       "cw_pophealth.fingertips.available_data(indicator_id=%d) for the area "
+                       "types that have data", empty, type_ids, empty[0])
     logger.info("%s %d rows (%d indicators, %d areas) into %s", action, len(table),
                 table["indicator_id"].nunique(), table["area_code"].nunique(),
                 settings.indicators_table)
