@@ -58,6 +58,7 @@ from cw_pophealth.runner.execute import (
 )
 from cw_pophealth.runner.index import write_index
 from cw_pophealth.runner.parameters import validate_parameters
+from cw_pophealth.runner.refresh import record_refresh
 from cw_pophealth.runner.state import (
     FAILED_DIR,
     LOCK_WAIT,
@@ -258,4 +259,6 @@ def _run_locked(runs: list[ReportRun], table: pd.DataFrame, *, settings: Setting
     shutil.rmtree(staging_root, ignore_errors=True)
     shutil.rmtree(reports_dir / TRASH_DIR, ignore_errors=True)
     ordered = [outcomes[r.name] for r in runs]
-    return ordered, write_index(reports_dir, runs, ordered, table=table, settings=settings)
+    refresh = record_refresh(reports_dir, settings.indicators_table, table)
+    return ordered, write_index(reports_dir, runs, ordered, table=table, settings=settings,
+                                refresh=refresh)
