@@ -162,6 +162,12 @@ class TestChangesSinceTheLastRefresh:
             False, True)
         assert not (tmp_path / "reports" / refresh.CHANGES_CSV).exists()
 
+    def test_a_second_run_on_the_same_data_still_has_nothing_to_compare(self, tmp_path,
+                                                                         table_file):
+        refresh.record_refresh(tmp_path / "reports", table_file)
+        result = refresh.record_refresh(tmp_path / "reports", table_file)
+        assert (result["compared"], "have not changed" in result["message"]) == (False, True)
+
     def test_a_revised_value_is_listed_after_the_data_change(self, tmp_path, table,
                                                              table_file):
         reports = tmp_path / "reports"

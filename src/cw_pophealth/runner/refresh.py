@@ -103,8 +103,11 @@ def record_refresh(reports_dir: Path, table_path: Path,
     if not baseline or not (folder / f"{_BASELINE}.parquet").is_file():
         result = _changes.compare_tables(None, pd.DataFrame())
         message = ("This is the first refresh kept in this reports folder, so there is nothing "
-                   "to compare with yet. The next refresh that changes the data will list what "
-                   "changed.")
+                   "to compare with yet." if not last else
+                   f"The data have not changed since the first refresh kept in this reports "
+                   f"folder (table built {current_built[:16].replace('T', ' ')}), so there is "
+                   "nothing to compare with yet.") + (
+                   " The next refresh that changes the data will list what changed.")
     else:
         if table is None:
             table = schema.read_tidy(table_path)
