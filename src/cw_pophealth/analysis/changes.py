@@ -59,7 +59,7 @@ _TOLERANCE = 1e-9
 
 def _polarity(indicator_id: object) -> float:
     try:
-        return float(catalogue.indicator_spec(int(indicator_id)).polarity)  # type: ignore[arg-type]
+        return float(catalogue.indicator_spec(indicator_id).polarity)
     except (UnknownIndicatorError, TypeError, ValueError):
         return np.nan
 
