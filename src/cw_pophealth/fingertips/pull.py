@@ -1,9 +1,11 @@
 """``cw-pophealth pull``: the core indicators for the standard area types, into the tidy table.
 
 :func:`pull` plans its requests with :func:`~cw_pophealth.fingertips.data.plan_data`, as
-:func:`~cw_pophealth.fingertips.data.fingertips_data` does, then de-duplicates, validates and
-writes the table atomically, stamped with a digest of its inputs so that a pull with unchanged
-inputs reads the table back instead of rebuilding it.
+:func:`~cw_pophealth.fingertips.data.fingertips_data` does, then converts every response to the
+tidy schema at once, validates the rows once, de-duplicates them
+(:func:`~cw_pophealth.fingertips.data.pulled_table`) and writes the table atomically, stamped
+with a digest of its inputs so that a pull with unchanged inputs reads the table back instead
+of rebuilding it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from cw_pophealth.errors import CwPopHealthError, ParameterError
 from cw_pophealth.fingerprint import digest_of
 from cw_pophealth.fingertips import data
 from cw_pophealth.fingertips.args import as_list, settings_or_default
-from cw_pophealth.fingertips.data import API_SOURCE_LABEL, commit, download, plan_data, rows_of
+from cw_pophealth.fingertips.data import commit, download, plan_data, pulled_table
 
 logger = logging.getLogger(__name__)
 
@@ -106,10 +108,8 @@ def pull(
     })
     table = _read_if_current(settings.indicators_table, inputs)
     if table is None:
-        table = rows_of(plan, bodies, settings=settings)
-        table = schema.deduplicate_sources(table, [API_SOURCE_LABEL])
-        table = schema.validate_tidy(table, where="the pulled Fingertips data")
-        schema.write_tidy(table, settings.indicators_table)
+        table = pulled_table(plan, bodies, settings=settings)  # validated and de-duplicated
+        schema.write_tidy(table, settings.indicators_table, validated=True)
         try:
             schema.write_table_stamp(settings.indicators_table, inputs,
                                      made_by="cw-pophealth pull")
