@@ -76,7 +76,7 @@ class TestTidyFromFingertipsCsv:
         renamed = export.rename(columns={
             "Compared to Region value or percentiles": "Compared to percentiles"})
         tidy = parse.tidy_from_fingertips_csv(renamed, source="t", source_ref="u", release="t",
-                                             release_date="2017-01-01")
+                                              release_date="2026-01-01")
         assert tidy["compared_to_parent"].notna().all()
 
     def test_compared_to_goal_is_never_taken_for_the_parent_column(self):
@@ -93,7 +93,7 @@ class TestTidyFromFingertipsCsv:
 
     def test_the_new_data_flag_of_the_2017_export_is_kept(self, export):
         tidy = parse.tidy_from_fingertips_csv(export, source="test", source_ref=EXPORT_2017,
-                                             release="test", release_date="2017-01-01")
+                                              release="test", release_date="2017-01-01")
         assert set(tidy.loc[tidy["new_data"].notna(), "period"]) == {"2017"}
 
 
