@@ -71,18 +71,21 @@ def count_tidy_calls(monkeypatch) -> list:
     calls them): one response or area type at a time (``tidy_from_fingertips_csv``, what
     ``fingertips_data`` does) or every response of a pull at once (``tidy_rows_of_responses``).
     Each call records the ``source_ref`` or the ``where`` it was given."""
+    import importlib
+
     from cw_pophealth.fingertips import data
 
+    pull_module = importlib.import_module("cw_pophealth.fingertips.pull")
     calls = []
-    for name, label in (("tidy_from_fingertips_csv", "source_ref"),
-                        ("tidy_rows_of_responses", "where")):
-        real = getattr(data, name)
+    for module, name, label in ((data, "tidy_from_fingertips_csv", "source_ref"),
+                                (pull_module, "tidy_rows_of_responses", "where")):
+        real = getattr(module, name)
 
         def counting(*args, _real=real, _label=label, **kwargs):
             calls.append(kwargs.get(_label))
             return _real(*args, **kwargs)
 
-        monkeypatch.setattr(data, name, counting)
+        monkeypatch.setattr(module, name, counting)
     return calls
 
 

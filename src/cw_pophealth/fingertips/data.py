@@ -12,7 +12,7 @@ How a call runs
 3. :func:`tidy` converts the responses of each area type together into validated tidy rows
    (reusing the derived cache for bodies already converted by the same code), and only then
    :func:`commit` writes the bodies fetched online to the raw cache. Bad arguments or a bad
-   body therefore leave the cache as it was. A pull uses :func:`pulled_table` instead: every
+   body therefore leave the cache as it was. A pull uses :func:`~.pull.pulled_table` instead: every
    response at once, validated once and de-duplicated, with no derived cache.
 """
 
@@ -27,18 +27,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal, overload
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from cw_pophealth import catalogue, schema
 from cw_pophealth.config import Settings
-from cw_pophealth.errors import (
-    CwPopHealthError,
-    NoDataError,
-    ParameterError,
-    SchemaValidationError,
-)
+from cw_pophealth.errors import CwPopHealthError, NoDataError, ParameterError
 from cw_pophealth.fingerprint import code_fingerprint
 from cw_pophealth.fingertips.areas import (
     available_data,
@@ -67,7 +61,6 @@ from cw_pophealth.fingertips.parse import (
     indicator_ids_in,
     parse_fingertips_csv,
     tidy_from_fingertips_csv,
-    tidy_rows_of_responses,
 )
 from cw_pophealth.fingertips.rank import RANK_COLUMNS, add_rank
 from cw_pophealth.geography import validate_area_code
@@ -75,7 +68,7 @@ from cw_pophealth.geography import validate_area_code
 logger = logging.getLogger(__name__)
 
 __all__ = ["API_SOURCE_LABEL", "DataPlan", "DataRequest", "code_fingerprint", "commit",
-           "download", "fingertips_data", "plan_data", "pulled_table", "rows_of", "tidy"]
+           "download", "fingertips_data", "plan_data", "rows_of", "tidy"]
 
 #: ``source`` label of rows pulled from the API.
 API_SOURCE_LABEL = "Fingertips API"
@@ -393,71 +386,6 @@ def _tidy_group(items: Sequence[CsvBody], include_categories: bool) -> pd.DataFr
     frame["release_date"] = pd.to_datetime(frame["source_ref"].map(lambda u: release[u][1]))
     return frame
 
-
-
-def pulled_table(plan: DataPlan, bodies: Sequence[CsvBody], *, settings: Settings
-                 ) -> pd.DataFrame:
-    """The table a pull writes: the rows of every response, kept to the plan's areas and
-    de-duplicated (a UA is in the CSVs of both area types; the first copy, in plan order, is
-    kept), validated; the bodies fetched online are cached once their rows are valid.
-
-    The same table as :func:`rows_of` followed by :func:`schema.deduplicate_sources` and
-    :func:`schema.validate_tidy`, made leanly: the parsed responses of every area type are
-    concatenated once (Arrow), converted to pandas and to the schema once, validated once
-    (before de-duplication, so every row is checked; keys within each response) and copied once
-    more by the de-duplication. No derived frame is cached: the pulled table's own stamp is
-    what makes the next unchanged pull fast. When a row is invalid the responses are converted
-    again one area type at a time, as :func:`tidy` does, so that the error names the
-    response(s) it is in.
-
-    Raises
-    ------
-    NoDataError
-        If no row is left; the message lists the area types that have data.
-    SchemaValidationError
-        A response's rows break the tidy schema; nothing is cached.
-    """
-    unparsed = [b for b in bodies if b.raw is None]
-    run_parallel([b.parsed for b in unparsed], settings=settings, progress=False,
-                 description="parse")
-    parts = [b for b in bodies if len(b.parsed())]
-    if not parts:
-        commit(bodies, settings)
-        raise no_data_error(plan, settings)
-    parsed = [b.parsed() for b in parts]
-    if all(isinstance(raw, pa.Table) for raw in parsed):
-        # One Arrow table in one chunk: picking rows from it later is one fast take.
-        combined = as_pandas(pa.concat_tables(parsed, promote_options="default")
-                             .combine_chunks())
-    else:
-        combined = pd.concat([as_pandas(raw) for raw in parsed], ignore_index=True)
-    response = np.repeat(np.arange(len(parts)), [len(raw) for raw in parsed])
-    del parsed
-    for b in parts:  # parsed again only if an error needs it
-        b.raw = None
-    urls = [b.url for b in parts]
-    where = (", ".join(urls) if len(urls) <= 3
-             else f"{urls[0]} and {len(urls) - 1} other responses")
-    rows, codes = tidy_rows_of_responses(
-        combined, response, source=API_SOURCE_LABEL, source_refs=urls,
-        releases=[b.release for b in parts], where=where, include_categories=False)
-    del combined, response
-    try:
-        table = schema.validate_tidy(rows, where=where, unique_within=codes)
-    except SchemaValidationError:
-        groups: dict[tuple[str, str], list[CsvBody]] = {}
-        for item in parts:
-            groups.setdefault(item.group, []).append(item)
-        for items in groups.values():
-            _tidy_group(items, include_categories=False)  # raises, naming the group
-        raise
-    del rows
-    commit(bodies, settings)
-    if plan.area_codes:
-        table = table.loc[table["area_code"].isin(plan.area_codes)]
-    if table.empty:
-        raise no_data_error(plan, settings)
-    return schema.deduplicate_sources(table, [API_SOURCE_LABEL])
 
 
 def rows_of(plan: DataPlan, bodies: Sequence[CsvBody], *, settings: Settings,
