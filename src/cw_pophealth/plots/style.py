@@ -53,9 +53,17 @@ DEFAULT_PALETTE = "colour-blind-safe"
 #: Window-of-need bar colours (Okabe-Ito): years in good health, years in not-good health.
 HLE_COLOUR = "#0072B2"
 GAP_COLOUR = "#E69F00"
-#: Lines for focus areas in trend charts (Paul Tol's "muted" scheme, colour-blind safe),
-#: chosen to differ from the comparison colours used for the markers.
-AREA_LINE_COLOURS = ("#332288", "#882255", "#117733", "#44AA99", "#AA4499", "#999933")
+#: Lines for focus areas and comparators in trend charts, from Paul Tol's colour-blind-safe
+#: "muted" scheme, with its greens (#117733, #44AA99) and olive (#999933) left out: they read as
+#: the comparison colours "Better" (#009E73) and "Similar" (#F0E442) of the markers. Indigo,
+#: wine, purple, steel blue and brown are distinct from every comparison colour.
+AREA_LINE_COLOURS = ("#332288", "#882255", "#AA4499", "#6699CC", "#661100", "#888888")
+
+#: Settings for saving figures. A fixed ``svg.hashsalt`` makes an SVG's internal ids a
+#: function of its content (the same figure gives the same bytes on every run; matplotlib draws
+#: them from uuid4 otherwise), and ``svg.fonttype: none`` keeps text as text, so that titles and
+#: labels can be edited in slides and read by screen readers.
+SAVE_RC_PARAMS = {"svg.hashsalt": "cw_pophealth", "svg.fonttype": "none"}
 BENCHMARK_COLOUR = "#000000"
 CONTEXT_COLOUR = "#B0B0B0"
 MISSING_TEXT_COLOUR = "#6A6A6A"
@@ -131,6 +139,46 @@ def figure_metadata(fig: Figure) -> dict:
 def record(fig: Figure, **meta) -> None:
     current = _METADATA.setdefault(fig, {})
     current.update({k: v for k, v in meta.items() if v is not None})
+
+
+def set_alt_text(fig: Figure, text: str) -> str:
+    """Record a figure's alternative text (what it shows, in words, from the data drawn).
+
+    :func:`cw_pophealth.report.show_figure` writes it as the image's ``alt`` attribute (and
+    :func:`~cw_pophealth.report.save_figure` into the PNG and SVG metadata). Returns the text.
+    """
+    text = " ".join(str(text).split())
+    record(fig, alt=text)
+    return text
+
+
+def alt_text(fig: Figure) -> str:
+    """The figure's alternative text: what its plotting function recorded, else its title and
+    data period (never empty).
+
+    Examples
+    --------
+    >>> fig = plt.figure()
+    >>> set_alt_text(fig, "Bar chart: obesity in Coventry, 28.6%.")
+    'Bar chart: obesity in Coventry, 28.6%.'
+    >>> alt_text(fig)
+    'Bar chart: obesity in Coventry, 28.6%.'
+    >>> plt.close(fig)
+    """
+    meta = figure_metadata(fig)
+    if meta.get("alt"):
+        return str(meta["alt"])
+    title = meta.get("title") or figure_title(fig) or "Chart"
+    period = f" Data period: {meta['period']}." if meta.get("period") else ""
+    return f"Chart: {title}.{period}"
+
+
+def value_text(value: float, unit: str = "", digits: int = 1) -> str:
+    """"18.2 years", "28.6%" or "not in data" for alt text."""
+    if value is None or pd.isna(value):
+        return "not in data"
+    suffix = {"%": "%", "years": " years", "": ""}.get(unit, f" {unit}")
+    return f"{value:.{digits}f}{suffix}"
 
 
 def figure_title(fig_or_ax: Figure | Axes) -> str:
