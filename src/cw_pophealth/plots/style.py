@@ -55,9 +55,10 @@ HLE_COLOUR = "#0072B2"
 GAP_COLOUR = "#E69F00"
 #: Lines for focus areas and comparators in trend charts, from Paul Tol's colour-blind-safe
 #: "muted" scheme, with its greens (#117733, #44AA99) and olive (#999933) left out: they read as
-#: the comparison colours "Better" (#009E73) and "Similar" (#F0E442) of the markers. Indigo,
-#: wine, purple, steel blue and brown are distinct from every comparison colour.
-AREA_LINE_COLOURS = ("#332288", "#882255", "#AA4499", "#6699CC", "#661100", "#888888")
+#: the comparison colours "Better" (#009E73) and "Similar" (#F0E442) of the markers, and its
+#: light blue reads as "Higher". Indigo, wine, purple, rose, brown and dark grey each differ
+#: from every comparison colour by more than 25 (CIE76 in L*a*b*; tests/plots/test_compare.py).
+AREA_LINE_COLOURS = ("#332288", "#882255", "#AA4499", "#CC6677", "#661100", "#555555")
 
 #: Settings for saving figures. A fixed ``svg.hashsalt`` makes an SVG's internal ids a
 #: function of its content (the same figure gives the same bytes on every run; matplotlib draws
@@ -303,7 +304,7 @@ def periods_note(periods: Iterable) -> str:
 
 
 def add_footer(fig: Figure, *, source: str, period: str, note: str | None = None,
-               width: int | None = None) -> str:
+               width: int | None = None, legend=None) -> str:
     """Write the standard footer (source, data period, note, production stamp) under a figure.
 
     The text is placed in the bottom band of the figure; figures made by this module reserve
@@ -320,6 +321,10 @@ def add_footer(fig: Figure, *, source: str, period: str, note: str | None = None
         Method or comparison note.
     width : int, optional
         Wrap width in characters (default from the figure width).
+    legend : matplotlib.legend.Legend, optional
+        A figure legend to place between the panels and the footer; the band reserved under
+        the panels then holds both, so the legend covers neither the axis labels nor the
+        footer.
     """
     width = width or max(60, int(fig.get_figwidth() * 15))
     stamp = f"Made {_dt.date.today().isoformat()} with cw_pophealth {__version__}."
@@ -335,6 +340,13 @@ def add_footer(fig: Figure, *, source: str, period: str, note: str | None = None
     band = (n_lines * fontsize * 1.6 + 8) / (fig.get_figheight() * 72)
     fig.text(0.01, 0.005, text, ha="left", va="bottom", fontsize=fontsize, color="#444444",
              gid=_FOOTER_GID, linespacing=1.3)
+    if legend is not None:
+        legend.set_in_layout(False)
+        legend._loc = 3  # lower left  # type: ignore[attr-defined]
+        legend.set_bbox_to_anchor((0.005, band), transform=fig.transFigure)
+        renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        height = legend.get_window_extent(renderer).height / fig.dpi
+        band += (height + 0.08) / fig.get_figheight()
     engine = fig.get_layout_engine()
     if isinstance(engine, ConstrainedLayoutEngine):
         engine.set(rect=(0, band, 1, 1 - band))
@@ -342,6 +354,28 @@ def add_footer(fig: Figure, *, source: str, period: str, note: str | None = None
         fig.subplots_adjust(bottom=max(fig.subplotpars.bottom, band + 0.06))
     record(fig, source=source, period=period, footer=text)
     return text
+
+
+def legend_below_axis_label(ax: Axes, *, gap_points: float = 6.0, **kwargs):
+    """A legend whose top sits ``gap_points`` below the x-axis label, whatever the axes' height.
+
+    Anchoring a legend at a fraction of the axes' height (``bbox_to_anchor=(0, -0.1)``) puts
+    it over the axis label when the axes is short (a chart of three or four rows). Here the
+    distance from the axes to the bottom of its label is measured in inches, which the layout
+    does not change, and the legend is anchored that far below the axes.
+    """
+    from matplotlib.transforms import ScaledTranslation
+
+    fig = ax.figure
+    fig.canvas.draw()  # type: ignore[attr-defined]
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    axes_bottom = ax.get_window_extent(renderer).y0
+    label_bottom = min(ax.xaxis.label.get_window_extent(renderer).y0,
+                       ax.xaxis.get_tightbbox(renderer).y0)
+    drop = (axes_bottom - label_bottom) / fig.dpi + gap_points / 72
+    offset = ax.transAxes + ScaledTranslation(0, -drop, fig.dpi_scale_trans)
+    return ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.0), bbox_transform=offset,
+                     **kwargs)
 
 
 def new_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
