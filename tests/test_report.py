@@ -5,8 +5,10 @@ from __future__ import annotations
 import html
 import json
 import re
+from pathlib import Path
 
 import matplotlib.pyplot as plt  # noqa: E402
+import nbformat  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
@@ -193,3 +195,74 @@ class TestPeriodSlug:
                                                   ("2021 - 23", "2021-23"), ("2022", "2022")])
     def test_names_the_period(self, period, slug):
         assert report.period_slug(period) == slug
+
+
+@pytest.mark.slow
+class TestReportsFollowTheirParameters:
+    """The notebooks run by papermill with other parameters, as the runner runs them."""
+
+    @staticmethod
+    def run(settings, tmp_path, notebook: str, parameters: dict) -> dict:
+        from cw_pophealth.config import PROJECT_ROOT
+        from cw_pophealth.runner import execute
+
+        job = {"name": Path(notebook).stem, "notebook": str(PROJECT_ROOT / "notebooks" / notebook),
+               "parameters": parameters, "title": notebook, "timeout": 300, "labels": {},
+               "env": execute.kernel_environment(settings), "staging": str(tmp_path / "out")}
+        result = execute.execute(job)
+        out = Path(job["staging"])
+        nb = (nbformat.read(out / f"{job['name']}.ipynb", as_version=4)
+              if (out / f"{job['name']}.ipynb").is_file() else None)
+        return {**result, "out": out, "nb": nb}
+
+    @staticmethod
+    def outputs(nb, mime: str) -> list[str]:
+        return [o["data"][mime] for c in nb.cells for o in c.get("outputs", [])
+                if mime in o.get("data", {})]
+
+    @pytest.fixture(scope="class")
+    def risk_2022_23(self, built_settings, tmp_path_factory):
+        return self.run(built_settings, tmp_path_factory.mktemp("rf"), "risk_factors.ipynb",
+                        {"period": "2022/23", "area_codes": ["E08000026"],
+                         "comparator_codes": ["E12000005", "E92000001"],
+                         "benchmark_code": "E12000005", "include_districts": False})
+
+    def test_files_are_named_for_the_period(self, risk_2022_23):
+        assert risk_2022_23["ok"], risk_2022_23["message"]
+        names = {p.name for p in (risk_2022_23["out"] / "figures").iterdir()}
+        assert {"risk_factors_2022-23.png", "risk_factors_2022-23.svg",
+                "risk_factors_2022-23_300dpi.png", "figures.pdf"} <= names
+
+    def test_the_heading_names_the_areas_benchmark_and_period(self, risk_2022_23):
+        headings = [m for m in self.outputs(risk_2022_23["nb"], "text/markdown")
+                    if m.startswith("## ")]
+        assert headings[0] == "## Coventry compared with West Midlands, beside England, 2022/23"
+
+    def test_the_figure_title_says_2022_23(self, risk_2022_23):
+        alts = [re.search(r'alt="([^"]*)"', h)[1] for h in
+                self.outputs(risk_2022_23["nb"], "text/html") if "<img" in h]
+        records = json.loads((risk_2022_23["out"] / state.OUTPUTS_FILE).read_text())
+        titles = [r["title"] for r in records if r["kind"] == "figure"]
+        assert titles[0] == "Risk factors compared with West Midlands, 2022/23" and all(alts)
+
+    def test_smoking_takes_2022_and_says_so(self, risk_2022_23):
+        table = pd.read_csv(risk_2022_23["out"] / "tables" / "risk_factors_2022-23.csv")
+        cov = table.loc[(table["indicator_id"] == 92443) & (table["area_code"] == COV)].iloc[0]
+        assert (str(cov["period"]), cov["status"], cov["period_note"][:29]) == (
+            "2022", "OK", "calendar year 2022 used for 2")
+
+    def test_no_html_output_reads_nan(self, risk_2022_23):
+        pages = [re.sub(r'src="data:[^"]*"', "", h)
+                 for h in self.outputs(risk_2022_23["nb"], "text/html")]
+        assert not any(re.search(r">\s*(NaN|nan|<NA>)\s*<", p) for p in pages)
+
+    def test_the_glossary_is_written_and_linked(self, risk_2022_23):
+        links = [m for m in self.outputs(risk_2022_23["nb"], "text/markdown")
+                 if "(glossary.html)" in m]
+        assert (risk_2022_23["out"] / "glossary.html").is_file() and links
+
+    def test_persons_on_the_window_of_need_blames_the_parameter(self, built_settings,
+                                                                 tmp_path):
+        result = self.run(built_settings, tmp_path, "window_of_need.ipynb",
+                          {"sexes": ["Persons"]})
+        assert not result["ok"] and "sexes=['Persons']" in result["message"]

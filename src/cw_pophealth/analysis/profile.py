@@ -109,8 +109,8 @@ def area_profile_table(table: pd.DataFrame, area_code: str, *, indicators=None,
     -------
     pandas.DataFrame
         The :func:`benchmark_table` columns plus ``n_areas``, ``range_area_types`` (the tidy
-        area types the range holds, e.g. "UA" where the data hold no county values), ``minimum``, ``q25``,
-        ``median``, ``q75``, ``maximum``, ``worst``, ``best``, ``half_range``,
+        area types the range holds, e.g. "UA" where the data hold no county values),
+        ``minimum``, ``q25``, ``median``, ``q75``, ``maximum``, ``worst``, ``best``, ``half_range``,
         ``spine_worst``, ``spine_q25``, ``spine_q75``, ``spine_best``, ``spine_area``.
     """
     code = str(area_code).strip().upper()
