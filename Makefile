@@ -9,6 +9,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 REPORTS_CONFIG ?= config/reports.yaml
 JOBS ?= 2
+# Processes for the unit tests (pytest-xdist): auto is one per core; 0 runs them in this one.
+TEST_JOBS ?= auto
 export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
@@ -44,7 +46,7 @@ reports: data ## Run every notebook through papermill into reports/ (skips uncha
 
 .PHONY: test
 test: $(STAMP) ## Run the unit tests, then validate the notebooks with nbval
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_JOBS)
 	$(PY) -m pytest --nbval-lax --nbval-current-env notebooks/
 
 .PHONY: bench

@@ -16,6 +16,11 @@ reports
 scale
     The pull and an ``area_profile`` report per upper-tier area (papermill fan-out) for 1, N/4,
     N/2 and N areas: time per area and how it grows.
+pullcost
+    What a cold pull costs beyond parsing: the pull of the core indicators at zero latency
+    against the pyarrow parse of the same CSV bytes (the ratio, in the same process), the peak
+    memory of the pull, and how many times the rows are validated and converted to the schema
+    and how many fsyncs and files it makes (counted by wrappers in the timed process).
 fanout
     The ``area_profile`` fan-out over every upper-tier area, warm kernels against a new kernel
     per area (``--fresh-kernels``), paired in one session, with an output identity check.
@@ -37,6 +42,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as _dt
 import json
 import logging
@@ -230,6 +236,8 @@ def worker(spec: dict) -> dict:
         out["data_dir"] = str(data_dir)
         if not spec.get("keep"):
             shutil.rmtree(data_dir, ignore_errors=True)
+    elif spec["op"] == "pullcost":
+        out.update(_pullcost(spec, ids))
     elif spec["op"] == "theirs":
         import fingertips_py
         import fingertips_py.api_calls
@@ -266,9 +274,111 @@ def worker(spec: dict) -> dict:
     return out
 
 
-def run_worker(**spec) -> dict:
+def _proc_status_kb(field: str) -> float:
+    """A field of ``/proc/self/status`` in kB (``VmRSS``, ``VmHWM``); NaN where there is none."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return float(line.split()[1])
+    except OSError:
+        pass
+    return float("nan")
+
+
+def _pullcost(spec: dict, ids: list[int]) -> dict:
+    """``op=pullcost``: one cold pull at zero latency, counted and measured, then the pyarrow
+    parse of the very CSV bodies it received (same process, so the ratio is paired).
+
+    Counted by wrapping, in this process only: ``schema.validate_tidy`` and
+    ``schema.coerce_tidy`` calls and the rows they saw (a conversion to the schema is a
+    ``coerce_tidy``; ``validate_tidy`` converts too, so both are counted), ``os.fsync`` calls,
+    and the files the pull left under the data folder (raw cache, derived cache, table).
+    Peak memory is the process's resident high-water mark during the pull (reset just before
+    it through ``/proc/self/clear_refs``), next to the resident size before it.
+    """
+    from cw_pophealth import atomic, fingertips, schema
+    from cw_pophealth.config import get_settings
+    from cw_pophealth.fingertips import parse
+
+    counts = {"validate_tidy": 0, "validate_tidy_rows": 0, "coerce_tidy": 0,
+              "coerce_tidy_rows": 0, "fsync": 0}
+
+    def counted(name, real):
+        def wrapper(df, *args, **kwargs):
+            counts[name] += 1
+            counts[f"{name}_rows"] += len(df)
+            return real(df, *args, **kwargs)
+        return wrapper
+
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        counts["fsync"] += 1
+        return real_fsync(fd)
+
+    schema.validate_tidy = counted("validate_tidy", schema.validate_tidy)
+    schema.coerce_tidy = counted("coerce_tidy", schema.coerce_tidy)
+    os.fsync = fsync
+    if hasattr(atomic, "_syncfs"):  # batched flushes: one syncfs(2) per batch and filesystem
+        counts["syncfs"] = 0
+        real_syncfs = atomic._syncfs
+
+        def syncfs(folder):
+            counts["syncfs"] += 1
+            return real_syncfs(folder)
+
+        atomic._syncfs = syncfs
+    data_dir = Path(tempfile.mkdtemp(prefix="cwph-bench-pullcost-"))
+    settings = get_settings(api_base_url=spec["url"], data_dir=data_dir, offline=False,
+                            max_workers=int(spec.get("workers") or get_settings().max_workers))
+    out: dict = {"source": str(Path(schema.__file__).resolve().parent)}
+    try:
+        import gc
+
+        gc.collect()
+        with contextlib.suppress(OSError):
+            Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
+        out["rss_before_mb"] = _proc_status_kb("VmRSS") / 1024
+        started = time.perf_counter()
+        table = fingertips.pull(ids, area_type_ids=list(AREA_TYPES), settings=settings,
+                                progress=False)
+        out["seconds"] = time.perf_counter() - started
+        out["peak_rss_mb"] = _proc_status_kb("VmHWM") / 1024
+        out["rows"] = len(table)
+        out["table_mb"] = float(table.memory_usage(deep=True).sum()) / 1e6
+        out["counts"] = dict(counts)
+        files = [p for p in data_dir.rglob("*") if p.is_file() and not p.name.endswith(".lock")]
+        out["files"] = {"raw": sum(1 for p in files if "raw" in p.relative_to(data_dir).parts),
+                        "derived": sum(1 for p in files if "cache" in p.parts),
+                        "all": len(files)}
+        bodies = [p.read_bytes() for p in sorted((data_dir / "raw").rglob("*.body-*.csv"))
+                  if "all_data" in p.parts]
+        out["csv_bodies"] = len(bodies)
+        out["csv_mb"] = sum(len(b) for b in bodies) / 1e6
+        # The parse limit: the same bytes through the project's pyarrow parse, best of 5
+        # (the first warms pyarrow's thread pool, as the pull's own first parse does).
+        parse_times = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            parsed = [parse.parse_fingertips_csv(b, "bench") for b in bodies]
+            parse_times.append(time.perf_counter() - t0)
+        out["parse_seconds"] = min(parse_times)
+        out["parse_rows"] = sum(len(t) for t in parsed)
+        out["ratio"] = out["seconds"] / out["parse_seconds"]
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return out
+
+
+def run_worker(*, src: str | None = None, **spec) -> dict:
+    """Run :func:`worker` in a fresh process; ``src`` puts another copy of the package (the
+    ``src`` folder of another checkout) first on its path."""
+    env = None
+    if src:
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+            [src, *filter(None, [os.environ.get("PYTHONPATH")])]))
     proc = subprocess.run([PY, SCRIPT, "--_worker", json.dumps(spec)], capture_output=True,
-                          text=True, cwd=ROOT)
+                          text=True, cwd=ROOT, env=env)
     if proc.returncode != 0:
         raise RuntimeError(f"worker {spec['op']} failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -609,6 +719,77 @@ def bench_scale(args, server: FakeServer) -> dict:
     return out
 
 
+PULLCOST_TARGET = 3.0  # a cold pull at zero latency within 3x the pyarrow parse of its CSVs
+
+
+def bench_pullcost(args, server: FakeServer) -> dict:
+    """What a cold pull costs beyond the parse (zero latency), counted; with ``--against SRC``
+    the same measurement of another copy of the package, interleaved run by run."""
+    server.set_model(MODELS["zero"])
+    variants = [("this checkout", None)]
+    if args.against:
+        variants.append((f"--against {args.against}", str(Path(args.against).resolve())))
+    repeat = max(args.repeat, 3)
+    print(f"\n== pullcost: cold pull of the core indicators ({len(_core_ids())} ids) x "
+          f"{AREA_TYPES} at zero latency vs the pyarrow parse of its CSV bytes; {repeat} "
+          "fresh process(es) per variant, interleaved", flush=True)
+    for _, src in variants:  # fill the fake's render cache; untimed
+        run_worker(op="pullcost", url=server.url, src=src)
+    runs: dict[str, list[dict]] = {label: [] for label, _ in variants}
+    for i in range(repeat):
+        order = variants if i % 2 == 0 else variants[::-1]
+        for label, src in order:
+            runs[label].append(run_worker(op="pullcost", url=server.url, src=src))
+    out: dict = {"variants": {}}
+    rows = []
+    for label, _ in variants:
+        rs = runs[label]
+        first = rs[0]
+        c = first["counts"]
+        summary = {
+            "runs": rs, "source": first["source"],
+            "pull_median": _median([r["seconds"] for r in rs]),
+            "parse_median": _median([r["parse_seconds"] for r in rs]),
+            "ratio_median": _median([r["ratio"] for r in rs]),
+            "peak_rss_median": _median([r["peak_rss_mb"] for r in rs]),
+            "rss_before_median": _median([r["rss_before_mb"] for r in rs]),
+            "counts": c, "files": first["files"], "rows": first["rows"],
+            "csv_mb": first["csv_mb"], "table_mb": first["table_mb"],
+        }
+        out["variants"][label] = summary
+        rows.append([label, f"{summary['pull_median'] * 1000:.0f}",
+                     f"{summary['parse_median'] * 1000:.0f}",
+                     f"{summary['ratio_median']:.1f}x",
+                     _yes(summary["ratio_median"] <= PULLCOST_TARGET),
+                     f"{summary['peak_rss_median']:.0f} ({summary['rss_before_median']:.0f})",
+                     f"{c['validate_tidy']} ({c['validate_tidy_rows']:,} rows)",
+                     f"{c['coerce_tidy']} ({c['coerce_tidy_rows']:,} rows)",
+                     f"{c['fsync']} + {c.get('syncfs', 0)}",
+                     f"{first['files']['raw']} + {first['files']['derived']}",
+                     first["rows"]])
+    if len(variants) == 2:
+        a, b = (runs[label] for label, _ in variants)
+        pairs = [x["seconds"] / y["seconds"] for x, y in zip(a, b, strict=True)]
+        out["pull_ratio_pairs"] = pairs
+        out["pull_ratio_median"] = _median(pairs)
+    first = runs[variants[0][0]][0]
+    _print_table(
+        f"Cold pull at zero latency vs parsing its {first['csv_bodies']} CSV bodies "
+        f"({first['csv_mb']:.1f} MB; table {first['table_mb']:.1f} MB in memory), medians",
+        ["code", "pull ms", "parse ms", "pull / parse", f"<= {PULLCOST_TARGET:g}x",
+         "peak RSS MB (before)", "validations", "conversions", "fsync + syncfs",
+         "files: raw + derived", "rows"], rows,
+        "parse: the project's pyarrow parse (parse_fingertips_csv) of the same bytes, best of "
+        "5, in the pulling process.\npeak RSS: the process's high-water mark during the pull "
+        "(before: resident size when it started, imports done).\nvalidations / conversions: "
+        "calls of schema.validate_tidy / schema.coerce_tidy (validate_tidy converts too).\n"
+        "fsync + syncfs: os.fsync calls, and syncfs(2) calls that flush a batch of files at once."
+        + (f"\nPull time, this checkout / --against, pair by pair: "
+           f"{', '.join(f'{r:.2f}' for r in out['pull_ratio_pairs'])}; median "
+           f"{out['pull_ratio_median']:.2f}." if len(variants) == 2 else ""))
+    return out
+
+
 FANOUT_TARGET = 60.0  # seconds for every upper-tier area profile on 2 cores
 
 
@@ -700,7 +881,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true",
                         help="one repeat, the default and 16 workers only, 4 areas "
                         "(16 in the fan-out)")
-    parser.add_argument("--only", choices=["pull", "reports", "scale", "fanout"],
+    parser.add_argument("--only", choices=["pull", "pullcost", "reports", "scale", "fanout"],
                         action="append",
                         help="run only this benchmark (repeatable)")
     parser.add_argument("--areas", type=int, default=8,
@@ -718,6 +899,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--executor", choices=["process", "dask"], default="process",
                         help="how the scale fan-out runs its notebooks (dask: a LocalCluster "
                              "of --jobs workers, or CW_POPHEALTH_DASK_SCHEDULER)")
+    parser.add_argument("--against", metavar="SRC",
+                        help="pullcost: also measure the package in this src folder (e.g. "
+                             "another checkout's src/), interleaved with this one")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
     parser.add_argument("--json", type=Path, help="where to save the results JSON")
     parser.add_argument("--_serve", action="store_true", help=argparse.SUPPRESS)
@@ -748,7 +932,7 @@ def main(argv=None) -> int:
         spec = json.loads(args._measure)
         print(json.dumps(measure(spec["argv"], spec["env"])))
         return 0
-    only = args.only or ["pull", "reports", "scale", "fanout"]
+    only = args.only or ["pull", "pullcost", "reports", "scale", "fanout"]
     from cw_pophealth import __version__
 
     started = time.perf_counter()
@@ -767,10 +951,12 @@ def main(argv=None) -> int:
     for name in MODELS:
         if name in used:
             print(f"  server model {name!r}: {MODELS[name].describe()} - {MODELS[name].note}")
-    if "pull" in only or "scale" in only:
+    if {"pull", "pullcost", "scale"} & set(only):
         with FakeServer() as server:
             if "pull" in only:
                 results["pull"] = bench_pull(args, server)
+            if "pullcost" in only:
+                results["pullcost"] = bench_pullcost(args, server)
             if "scale" in only:
                 results["scale"] = bench_scale(args, server)
     if "reports" in only:

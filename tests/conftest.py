@@ -19,6 +19,8 @@ Fake Fingertips API (used by the tests in ``tests/fingertips/``)
     back-off so fault tests stay fast.
 ``dead_api_url``
     A base URL on a loopback port with nothing listening (connection refused).
+``fake_clock``
+    The HTTP layer's sleeps and waits on a fake clock that records them.
 ``fresh_request_throttles`` (autouse)
     Resets the client's adaptive per-host request caps around every test.
 """
@@ -44,6 +46,17 @@ def fresh_request_throttles():
     reset_throttles()
     yield
     reset_throttles()
+
+
+@pytest.fixture
+def fake_clock():
+    """The HTTP layer on a :class:`~fake_clock.FakeClock`: retries and Retry-After holds
+    return at once, and the clock records the seconds each asked for."""
+    from cw_pophealth.fingertips import clock
+    from fake_clock import FakeClock
+
+    with clock.use(FakeClock()) as fake:
+        yield fake
 
 
 @pytest.fixture(scope="session")

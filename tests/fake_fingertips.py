@@ -97,8 +97,8 @@ _MAINTENANCE_PAGE = (
 @dataclass(frozen=True)
 class RecordedRequest:
     """One request the fake received: the path after ``/api/`` and its query parameters, when
-    it arrived (``time.monotonic()``) and how many requests were then in progress, itself
-    included."""
+    it arrived (``time.monotonic()``, or the fake's :attr:`FakeFingertips.clock`) and how many
+    requests were then in progress, itself included."""
 
     endpoint: str
     params: dict
@@ -224,6 +224,8 @@ class FakeFingertips(FakeData):
         self.latency_per_indicator = float(latency_per_indicator)
         self.capacity = capacity
         self.capacity_retry_after = capacity_retry_after
+        #: What stamps each request's arrival (a test on a fake clock sets its ``monotonic``).
+        self.clock = time.monotonic
         self.refused = 0  # requests answered 429 for want of capacity since the last reset()
         self.geography = geography or get_geography(settings)
         self._defaults = {"csv_format": csv_format, "region_names": region_names}
@@ -235,6 +237,7 @@ class FakeFingertips(FakeData):
         self.max_in_flight = 0  # most requests in progress at once since the last reset()
         self._faults: list[_Fault] = []
         self._stopping = threading.Event()
+        self._waking = threading.Event()  # set by reset(): cut short the faults' sleeps
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._csv_cache: dict[tuple, bytes] = {}
@@ -553,6 +556,14 @@ class FakeFingertips(FakeData):
         """Clear faults and the request log, and go back to the formats the fake was built
         with (between tests)."""
         self.configure(**self._defaults)
+        # A slow fault of the last test may still be sleeping on a request its client gave up
+        # on: wake it and let it end, so that it is not counted in this test's requests in
+        # progress (max_in_flight).
+        self._waking.set()
+        deadline = time.monotonic() + 5.0
+        while self._in_flight and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self._waking = threading.Event()
         with self._lock:
             self._faults.clear()
             self._requests.clear()
@@ -574,7 +585,7 @@ class FakeFingertips(FakeData):
         with self._lock:
             self._in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self._in_flight)
-            self._requests.append(RecordedRequest(endpoint, dict(params), time.monotonic(),
+            self._requests.append(RecordedRequest(endpoint, dict(params), self.clock(),
                                                   self._in_flight))
             over = self.capacity is not None and self._in_flight > self.capacity
             self.refused += over
@@ -599,7 +610,13 @@ class FakeFingertips(FakeData):
         return None
 
     def _sleep(self, seconds: float) -> None:
-        self._stopping.wait(seconds)
+        waking = self._waking
+        deadline = time.monotonic() + seconds
+        while not (self._stopping.is_set() or waking.is_set()):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            waking.wait(min(left, 0.05))
 
     def request_latency(self, endpoint: str, params: dict) -> float:
         """Seconds the server waits before answering this request (the benchmark model, an
@@ -753,7 +770,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if kind == "slow":
             fake._sleep(fault.delay)
-            if fake._stopping.is_set():
+            if fake._stopping.is_set() or fake._waking.is_set():
                 return
         reply = fake.route(endpoint, params)
         body, ctype = reply.body, reply.content_type

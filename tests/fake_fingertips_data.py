@@ -59,7 +59,8 @@ class FakeData:
             raw = parse.as_pandas(parse.parse_fingertips_csv(sample.read_bytes(), str(sample)))
             frame = parse.tidy_from_fingertips_csv(
                 raw, source="Fingertips CSV export (api_samples)", source_ref=sample.name,
-                include_categories=True)
+                release="Fingertips CSV export (api_samples, about 2017)",
+                release_date="2020-12-27", include_categories=True)
             # The real name ends in a line feed, which the server writes inside quotes (C9).
             frames.append(frame.assign(indicator_name=str(raw["Indicator Name"].iloc[0])))
         frames.append(self._synthetic_observations())

@@ -67,18 +67,25 @@ def derived_files(settings) -> list:
 
 
 def count_tidy_calls(monkeypatch) -> list:
-    """Count the client's calls of the CSV-to-tidy conversion (patched where the client calls
-    it)."""
+    """Count the client's conversions of CSV rows to the tidy schema (patched where the client
+    calls them): one response or area type at a time (``tidy_from_fingertips_csv``, what
+    ``fingertips_data`` does) or every response of a pull at once (``tidy_rows_of_responses``).
+    Each call records the ``source_ref`` or the ``where`` it was given."""
+    import importlib
+
     from cw_pophealth.fingertips import data
 
+    pull_module = importlib.import_module("cw_pophealth.fingertips.pull")
     calls = []
-    real = data.tidy_from_fingertips_csv
+    for module, name, label in ((data, "tidy_from_fingertips_csv", "source_ref"),
+                                (pull_module, "tidy_rows_of_responses", "where")):
+        real = getattr(module, name)
 
-    def counting(*args, **kwargs):
-        calls.append(kwargs.get("source_ref"))
-        return real(*args, **kwargs)
+        def counting(*args, _real=real, _label=label, **kwargs):
+            calls.append(kwargs.get(_label))
+            return _real(*args, **kwargs)
 
-    monkeypatch.setattr(data, "tidy_from_fingertips_csv", counting)
+        monkeypatch.setattr(module, name, counting)
     return calls
 
 
@@ -181,3 +188,48 @@ def probe_job(tmp_path: Path, name: str, notebook: Path, **extra) -> dict:
 def probe_state(j: dict) -> dict:
     """What the probe notebook of job ``j`` recorded."""
     return json.loads((Path(j["staging"]) / "state.json").read_text())
+
+
+def deduplicate_sources_before_issue_14(df: pd.DataFrame, priority: list[str]) -> pd.DataFrame:
+    """``schema.deduplicate_sources`` as it was before issue 14 (a stable sort by priority, a
+    groupby for the clash warning, ``drop_duplicates`` and a sort): the reference that the lean
+    version must match row for row."""
+    import logging
+
+    import numpy as np
+
+    if df.empty:
+        return df
+    rank = np.full(len(df), len(priority), dtype=int)
+    for i, prefix in enumerate(reversed(priority)):
+        rank[df["source"].str.startswith(prefix).to_numpy(dtype=bool)] = len(priority) - 1 - i
+    key = list(schema.OBSERVATION_KEY)
+    ordered = df.assign(_rank=rank).sort_values("_rank", kind="stable")
+    grouped = ordered.groupby(key, dropna=False)["value"]
+    spread = grouped.max() - grouped.min()
+    clash = spread[spread > 0.051]
+    if len(clash):
+        logging.getLogger("cw_pophealth.schema").warning(
+            "%d observation(s) differ between sources by more than rounding; kept the "
+            "higher-priority source. First: %s", len(clash), clash.index[0])
+    out = ordered.drop_duplicates(key, keep="first").drop(columns="_rank")
+    return out.sort_values(["indicator_id", "area_code", "sex", "period_start"]).reset_index(
+        drop=True)
+
+
+def pulled_table_before_issue_14(plan, bodies) -> pd.DataFrame:
+    """The table a pull wrote before issue 14, built the old way from the same responses: each
+    response converted and validated on its own, concatenated in plan order, de-duplicated
+    (:func:`deduplicate_sources_before_issue_14`) and validated again."""
+    from cw_pophealth.fingertips import data, parse
+
+    frames = [parse.tidy_from_fingertips_csv(
+        parse.as_pandas(parse.parse_fingertips_csv(b.body, b.url)), source=data.API_SOURCE_LABEL,
+        source_ref=b.url, release=b.release[0], release_date=b.release[1])
+        for b in bodies]
+    frames = [f for f in frames if len(f)]
+    table = pd.concat(frames, ignore_index=True)
+    if plan.area_codes:
+        table = table.loc[table["area_code"].isin(plan.area_codes)]
+    table = deduplicate_sources_before_issue_14(table, [data.API_SOURCE_LABEL])
+    return schema.validate_tidy(table)

@@ -172,6 +172,26 @@ class TestDeduplicateSources:
         schema.deduplicate_sources(df, ["ons_els"])
         assert "differ between sources" in caplog.text
 
+    @pytest.mark.parametrize("priority", [["ons_els"], ["trafford", "ons_els"], [], ["x"]])
+    def test_the_same_rows_and_warning_as_before_issue_14(self, caplog, priority):
+        # SYNTHETIC: copies across sources and within one, a clash, a missing age and a frame
+        # order that is not the sorted order.
+        from helpers import deduplicate_sources_before_issue_14
+
+        two = synthetic_two_sources()
+        other = two.assign(area_code="E08000025", value=[58.5, 70.0])
+        aged = two.assign(age=pd.NA, period="2018 - 20", value=[1.0, 1.02],
+                          period_start=pd.Timestamp("2018-01-01"),
+                          period_end=pd.Timestamp("2020-12-31"))
+        df = pd.concat([other, two, aged, two.iloc[[1]]], ignore_index=True)
+        caplog.set_level("WARNING")
+        new = schema.deduplicate_sources(df, priority)
+        new_log = [r.getMessage() for r in caplog.records]
+        caplog.clear()
+        old = deduplicate_sources_before_issue_14(df, priority)
+        pd.testing.assert_frame_equal(new, old)
+        assert new_log == [r.getMessage() for r in caplog.records]
+
 
 def synthetic_releases() -> pd.DataFrame:
     """SYNTHETIC rows: one observation (Coventry male LE 2016 - 18) in two releases, and another

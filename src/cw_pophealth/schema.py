@@ -158,7 +158,8 @@ def coerce_tidy(df: pd.DataFrame) -> pd.DataFrame:
     return out.loc[:, list(TIDY_COLUMNS)].reset_index(drop=True)
 
 
-def validate_tidy(df: pd.DataFrame, *, where: str | os.PathLike | None = None) -> pd.DataFrame:
+def validate_tidy(df: pd.DataFrame, *, where: str | os.PathLike | None = None,
+                  unique_within: np.ndarray | None = None) -> pd.DataFrame:
     """Check a frame against :data:`TIDY_SCHEMA` and return it with the schema's dtypes.
 
     Checks: every column present; dtypes convertible; required columns have no missing values;
@@ -172,6 +173,11 @@ def validate_tidy(df: pd.DataFrame, *, where: str | os.PathLike | None = None) -
     df : pandas.DataFrame
     where : str or path-like, optional
         The file or step the frame came from, named in any error.
+    unique_within : numpy array, optional
+        A label per row (e.g. which response it came from). The key checks then hold within
+        each label rather than across the whole frame, so that rows still to be de-duplicated
+        across labels (:func:`deduplicate_sources`) are validated once, before it: every row
+        check still covers every row.
 
     Returns
     -------
@@ -227,11 +233,16 @@ def validate_tidy(df: pd.DataFrame, *, where: str | os.PathLike | None = None) -
         bad_hi = (out[upper] < out["value"] - tol).fillna(False).astype(bool)
         if bad_hi.any():
             fail(upper, "upper confidence limit is below the value", bad_hi)
-    dup = out.duplicated(list(TIDY_KEY), keep=False)
+    keyed = out
+    within: list[str] = []
+    if unique_within is not None:
+        keyed = out.assign(_within=np.asarray(unique_within))
+        within = ["_within"]
+    dup = keyed.duplicated([*TIDY_KEY, *within], keep=False)
     if dup.any():
         fail("period", f"duplicate rows for the key {list(TIDY_KEY)}", dup)
     current = out["current"].to_numpy(dtype=bool)
-    two_current = out.loc[current].duplicated(list(OBSERVATION_KEY), keep=False)
+    two_current = keyed.loc[current].duplicated([*OBSERVATION_KEY, *within], keep=False)
     if two_current.any():
         fail("current", "more than one current release of the same observation "
              "(use schema.mark_current)", two_current.reindex(out.index, fill_value=False))
@@ -242,8 +253,16 @@ def validate_tidy(df: pd.DataFrame, *, where: str | os.PathLike | None = None) -
     return out
 
 
-def write_tidy(df: pd.DataFrame, path: str | os.PathLike) -> Path:
+def write_tidy(df: pd.DataFrame, path: str | os.PathLike, *, validated: bool = False) -> Path:
     """Validate ``df`` and write it to Parquet atomically (a failed write leaves the old file).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+    path : path-like
+    validated : bool, default False
+        ``df`` is, unchanged, what :func:`validate_tidy` returned (or :func:`deduplicate_sources`
+        made of such a frame), so it is written without being validated again.
 
     Returns
     -------
@@ -251,7 +270,7 @@ def write_tidy(df: pd.DataFrame, path: str | os.PathLike) -> Path:
         The written path.
     """
     path = Path(path)
-    table = validate_tidy(df, where=f"the table being written to {path}")
+    table = df if validated else validate_tidy(df, where=f"the table being written to {path}")
     atomic.write_via(path, lambda tmp: table.to_parquet(tmp, index=False))
     logger.info("Wrote %d rows to %s", len(table), path)
     return path
@@ -344,9 +363,11 @@ def deduplicate_sources(df: pd.DataFrame, priority: list[str]) -> pd.DataFrame:
 
     For copies, not releases: e.g. the ONS healthy life expectancy in ONS Explore Local
     Statistics (with CIs) and the same figures republished by Fingertips (1 dp). Rows whose
-    ``source`` starts with an earlier entry of ``priority`` win; sources not listed come last.
-    Disagreements larger than rounding (0.051) are logged as warnings. Different releases of an
-    observation are kept, not dropped: see :func:`mark_current`.
+    ``source`` starts with an earlier entry of ``priority`` win (the first such row, in the
+    frame's order); sources not listed come last. Disagreements larger than rounding (0.051) are
+    logged as warnings. Different releases of an observation are kept, not dropped: see
+    :func:`mark_current`. The result is sorted by indicator, area, sex and period start (stable)
+    with a new index; its columns and dtypes are those of ``df``.
     """
     if df.empty:
         return df
@@ -354,16 +375,26 @@ def deduplicate_sources(df: pd.DataFrame, priority: list[str]) -> pd.DataFrame:
     for i, prefix in enumerate(reversed(priority)):
         rank[df["source"].str.startswith(prefix).to_numpy(dtype=bool)] = len(priority) - 1 - i
     key = list(OBSERVATION_KEY)
-    ordered = df.assign(_rank=rank).sort_values("_rank", kind="stable")
-    grouped = ordered.groupby(key, dropna=False)["value"]
-    spread = grouped.max() - grouped.min()
-    clash = spread[spread > 0.051]
-    if len(clash):
-        logger.warning("%d observation(s) differ between sources by more than rounding; "
-                       "kept the higher-priority source. First: %s", len(clash), clash.index[0])
-    out = ordered.drop_duplicates(key, keep="first").drop(columns="_rank")
-    return out.sort_values(["indicator_id", "area_code", "sex", "period_start"]).reset_index(
-        drop=True)
+    # One factorisation of the key gives every observation an integer id; rows are then picked
+    # by position and the frame is copied once, at the end.
+    ids = df.groupby(key, dropna=False, sort=False).ngroup().to_numpy()
+    order = (np.arange(len(df)) if (rank == rank[0]).all()
+             else np.argsort(rank, kind="stable"))
+    first = ~pd.Series(ids[order]).duplicated().to_numpy()
+    kept = order[first]
+    if len(kept) < len(df):
+        copies = pd.Series(ids).duplicated(keep=False).to_numpy()
+        grouped = df.loc[copies].groupby(key, dropna=False)["value"]
+        spread = grouped.max() - grouped.min()
+        clash = spread[spread > 0.051]
+        if len(clash):
+            logger.warning("%d observation(s) differ between sources by more than rounding; "
+                           "kept the higher-priority source. First: %s", len(clash),
+                           clash.index[0])
+    by = ["indicator_id", "area_code", "sex", "period_start"]
+    sort_keys = df[by].take(kept).set_axis(kept)
+    final = sort_keys.sort_values(by).index.to_numpy()
+    return df.take(final).reset_index(drop=True)
 
 
 

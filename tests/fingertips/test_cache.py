@@ -318,3 +318,131 @@ class TestDerivedFrameCache:
         settings = get_settings(data_dir=tmp_path)
         assert DerivedFrameCache.for_settings(settings).root == (
             tmp_path / "processed" / "cache" / "fingertips-tidy")
+
+
+def batch(store: ResponseCache, bodies: list[bytes]) -> list:
+    """One put_many of ``bodies``, one entry per body (indicator ids 1, 2, ...)."""
+    return store.put_many([dict(endpoint=ENDPOINT, params={**PARAMS, "indicator_ids": [i]},
+                                body=body, url=f"https://example.test/{i}", status=200,
+                                content_type="text/csv", elapsed=0.1, extension="csv")
+                           for i, body in enumerate(bodies, start=1)])
+
+
+class TestBatches:
+    """put_many: one flush to disk per batch, and a batch that fails part-way switches no
+    entry to a torn one (issue 14)."""
+
+    @pytest.fixture
+    def syncs(self, monkeypatch):
+        calls = []
+        real = atomic.sync
+
+        def counting(paths):
+            calls.append(sorted(str(p) for p in paths))
+            return real(paths)
+
+        monkeypatch.setattr(atomic, "sync", counting)
+        return calls
+
+    def test_a_batch_round_trips_every_body(self, store):
+        entries = batch(store, [b"a\n", b"b\n", b"c\n"])
+        assert [store.get(ENDPOINT, e.meta["params"]).body for e in entries] == [
+            b"a\n", b"b\n", b"c\n"]
+
+    def test_a_new_batch_is_flushed_once(self, store, syncs):
+        batch(store, [b"a\n", b"b\n", b"c\n"])
+        assert len(syncs) == 1
+        assert len(syncs[0]) == 6  # 3 bodies and 3 sidecars, before any sidecar is renamed
+
+    def test_a_batch_that_replaces_bodies_flushes_again_before_deleting_them(self, store,
+                                                                              syncs):
+        old = batch(store, [b"a\n", b"b\n"])
+        syncs.clear()
+        batch(store, [b"A\n", b"b\n"])
+        assert len(syncs) == 2
+        assert not old[0].body_path.exists() and old[1].body_path.exists()
+
+    def test_put_is_a_batch_of_one(self, store, syncs):
+        put(store)
+        assert len(syncs) == 1
+
+    def test_sidecars_match_what_put_writes(self, store, tmp_path):
+        one = put(ResponseCache(tmp_path / "one"), retrieved_at=datetime(2026, 12, 2))
+        many = store.put_many([dict(endpoint=ENDPOINT, params=PARAMS, body=BODY,
+                                    url=one.meta["url"], status=200, content_type="text/csv",
+                                    elapsed=0.25, extension="csv",
+                                    retrieved_at=datetime(2026, 12, 2))])[0]
+        assert many.meta_path.read_bytes() == one.meta_path.read_bytes()
+
+    def test_a_failed_flush_leaves_every_entry_as_it_was(self, store, monkeypatch):
+        old = batch(store, [b"a\n", b"b\n"])
+        before = [e.meta_path.read_bytes() for e in old]
+
+        def failing(paths):
+            raise OSError("I/O error")
+
+        monkeypatch.setattr(atomic, "sync", failing)
+        with pytest.raises(OSError):
+            batch(store, [b"A\n", b"B\n", b"C\n"])
+        monkeypatch.undo()
+        assert [e.meta_path.read_bytes() for e in old] == before
+        assert [store.get(ENDPOINT, e.meta["params"]).body for e in old] == [b"a\n", b"b\n"]
+        assert store.get(ENDPOINT, {**PARAMS, "indicator_ids": [3]}) is None
+        assert not [p for p in store.root.rglob("*") if p.name.endswith(".tmp")]
+
+    def test_a_failure_between_two_sidecars_leaves_old_or_new_entries(self, store,
+                                                                      monkeypatch):
+        batch(store, [b"a\n", b"b\n"])
+        real_replace = atomic.os.replace
+        renamed = []
+
+        def second_sidecar_fails(src, dst):
+            if str(dst).endswith(".meta.json"):
+                if renamed:
+                    raise OSError("disk full")
+                renamed.append(dst)
+            return real_replace(src, dst)
+
+        monkeypatch.setattr(atomic.os, "replace", second_sidecar_fails)
+        with pytest.raises(OSError):
+            batch(store, [b"A\n", b"B\n"])
+        monkeypatch.undo()
+        bodies = [store.get(ENDPOINT, {**PARAMS, "indicator_ids": [i]}).body for i in (1, 2)]
+        assert bodies == [b"A\n", b"b\n"]  # each entry whole: the first new, the second old
+
+    def test_a_pull_flushes_its_data_once(self, settings, fake_api, monkeypatch):
+        from cw_pophealth import fingertips
+
+        calls = []
+        real = atomic.sync
+        monkeypatch.setattr(atomic, "sync", lambda paths: (calls.append(len(list(paths))),
+                                                           real(paths)))
+        fingertips.pull(settings=settings, progress=False)
+        # The two lookups (area types, metadata) are cached as they arrive, a batch of one
+        # each; the 16 data responses are one batch of 16 bodies and 16 sidecars.
+        assert sorted(calls) == [2, 2, 32]
+
+
+class TestSync:
+    def test_sync_falls_back_to_fsync_of_every_file_and_folder(self, tmp_path, monkeypatch):
+        files = [tmp_path / "a", tmp_path / "sub" / "b"]
+        for path in files:
+            path.parent.mkdir(exist_ok=True)
+            path.write_bytes(b"x")
+        monkeypatch.setattr(atomic, "_SYNCFS", None)
+        fsyncs = []
+        real = atomic.os.fsync
+        monkeypatch.setattr(atomic.os, "fsync", lambda fd: (fsyncs.append(fd), real(fd)))
+        atomic.sync(files)
+        assert len(fsyncs) == 4  # two files, two folders
+
+    def test_sync_is_one_syncfs_per_filesystem_where_there_is_one(self, tmp_path, monkeypatch):
+        if atomic._SYNCFS is None:
+            pytest.skip("no syncfs(2) here")
+        calls = []
+        monkeypatch.setattr(atomic, "_syncfs", lambda folder: calls.append(folder) or True)
+        files = [tmp_path / f"f{i}" for i in range(5)]
+        for path in files:
+            path.write_bytes(b"x")
+        atomic.sync(files)
+        assert calls == [tmp_path]

@@ -204,67 +204,78 @@ class TestBatching:
         assert many_indicators.max_in_flight == 4
 
 
+def both_area_types(settings) -> pd.DataFrame:
+    """``fingertips_data`` for LE at counties & UAs and at districts & UAs (regions the
+    parent): one group of responses, so one derived frame, per area type."""
+    return pd.concat([fingertips.fingertips_data(LE, area_type_id=t, parent_area_type_id=6,
+                                                 settings=settings, progress=False)
+                      for t in (502, 501)], ignore_index=True)
+
+
 class TestDerivedCache:
-    def test_a_pull_stores_one_derived_frame_per_area_type(self, settings, fake_api):
+    """The derived cache speeds up ``fingertips_data``. A pull does not use it: its table's own
+    stamp makes an unchanged pull fast, and converting a pull's rows costs less than writing
+    and reading them back (issue 14)."""
+
+    def test_a_cold_pull_stores_no_derived_frame(self, settings, fake_api):
         fingertips.pull([LE], settings=settings, progress=False)
+        assert settings.indicators_table.is_file()
+        assert derived_files(settings) == []
+
+    def test_fingertips_data_stores_one_derived_frame_per_area_type(self, settings, fake_api):
+        both_area_types(settings)
         assert len(derived_files(settings)) == 2
 
     def test_offline_rebuild_uses_the_derived_frames(self, settings, fake_api, monkeypatch):
-        online = fingertips.pull([LE], settings=settings, progress=False)
-        settings.indicators_table.unlink()
+        online = both_area_types(settings)
         calls = count_tidy_calls(monkeypatch)
-        offline = fingertips.pull([LE], settings=settings.with_(offline=True), progress=False)
+        offline = both_area_types(settings.with_(offline=True))
         assert calls == []
         pd.testing.assert_frame_equal(offline, online)
 
     def test_unchanged_bodies_online_are_not_converted_again(self, settings, fake_api,
                                                              monkeypatch):
-        fingertips.pull([LE], settings=settings, progress=False)
-        settings.indicators_table.unlink()
+        both_area_types(settings)
         calls = count_tidy_calls(monkeypatch)
-        fingertips.pull([LE], settings=settings, progress=False)
+        both_area_types(settings)
         assert calls == []
 
     def test_a_corrupt_derived_frame_is_rebuilt_from_the_raw_body(self, settings, fake_api,
                                                                   monkeypatch):
-        online = fingertips.pull([LE], settings=settings, progress=False)
+        online = both_area_types(settings)
         for path in derived_files(settings):
             path.write_bytes(b"not parquet")
-        settings.indicators_table.unlink()
         calls = count_tidy_calls(monkeypatch)
-        offline = fingertips.pull([LE], settings=settings.with_(offline=True), progress=False)
+        offline = both_area_types(settings.with_(offline=True))
         assert len(calls) == 2
         pd.testing.assert_frame_equal(offline, online)
 
     def test_a_rebuilt_derived_frame_is_valid_again(self, settings, fake_api):
-        fingertips.pull([LE], settings=settings, progress=False)
+        both_area_types(settings)
         for path in derived_files(settings):
             path.write_bytes(b"not parquet")
-        settings.indicators_table.unlink()
-        fingertips.pull([LE], settings=settings.with_(offline=True), progress=False)
+        both_area_types(settings.with_(offline=True))
         assert all(pd.read_parquet(p).shape[0] > 0 for p in derived_files(settings))
 
     def test_a_derived_frame_from_other_code_is_not_used(self, settings, fake_api,
                                                          monkeypatch):
-        fingertips.pull([LE], settings=settings, progress=False)
-        settings.indicators_table.unlink()
+        both_area_types(settings)
         monkeypatch.setattr(data, "code_fingerprint", lambda: "edited code")
         calls = count_tidy_calls(monkeypatch)
-        fingertips.pull([LE], settings=settings.with_(offline=True), progress=False)
+        both_area_types(settings.with_(offline=True))
         assert len(calls) == 2
 
     def test_a_derived_frame_with_other_dtypes_is_not_used(self, settings, fake_api,
                                                            monkeypatch):
-        online = fingertips.pull([LE], settings=settings, progress=False)
+        online = both_area_types(settings)
         for path in derived_files(settings):
             frame = pd.read_parquet(path)
             attrs = frame.attrs
             frame = frame.astype({"indicator_id": "float64"})
             frame.attrs = attrs
             frame.to_parquet(path, index=False)
-        settings.indicators_table.unlink()
         calls = count_tidy_calls(monkeypatch)
-        offline = fingertips.pull([LE], settings=settings.with_(offline=True), progress=False)
+        offline = both_area_types(settings.with_(offline=True))
         assert len(calls) == 2
         pd.testing.assert_frame_equal(offline, online)
 

@@ -259,7 +259,7 @@ class TestC16AreaTypeLabels:
                             params={"indicator_ids": HLE, "area_type_id": 502}).content
         tidy = parse.tidy_from_fingertips_csv(
             parse.as_pandas(parse.parse_fingertips_csv(body, "per-area")), source="t",
-            source_ref="per-area")
+            source_ref="per-area", release="t", release_date="2026-01-01")
         assert set(tidy.loc[tidy["area_code"] == COVENTRY, "area_type"]) == {"UA"}
 
 

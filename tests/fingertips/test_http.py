@@ -10,6 +10,7 @@ import ssl
 import subprocess
 import threading
 import time
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
@@ -72,20 +73,65 @@ class TestRetries:
         with pytest.raises(APIUnavailableError, match="--offline"):
             fingertips.profiles(settings=settings)
 
-    def test_429_waits_for_retry_after(self, settings, fake_api):
+    def test_429_waits_for_retry_after(self, settings, fake_api, fake_clock):
         fake_api.set_fault("429", times=1, retry_after=1)
-        started = time.monotonic()
         fingertips.profiles(settings=settings)
-        assert time.monotonic() - started >= 0.95
+        assert fake_clock.sleeps == [1.0]
 
-    def test_429_then_success_returns_data(self, settings, fake_api):
+    def test_429_then_success_returns_data(self, settings, fake_api, fake_clock):
         fake_api.set_fault("429", times=1, retry_after=1)
         assert not fingertips.profiles(settings=settings).empty
 
-    def test_an_excessive_retry_after_fails_at_once(self, settings, fake_api):
+    def test_a_retry_after_http_date_is_waited_for_to_the_second(self, settings, fake_api,
+                                                                 fake_clock):
+        when = formatdate(fake_clock.time() + 30, usegmt=True)  # "Fri, 15 Jan 2027 08:00:30 GMT"
+        fake_api.set_fault("429", times=1, retry_after=when)
+        fingertips.profiles(settings=settings)
+        assert fake_clock.sleeps == [30.0]
+
+    def test_a_retry_after_date_in_the_past_retries_at_once(self, settings, fake_api,
+                                                            fake_clock):
+        fake_api.set_fault("429", times=1,
+                           retry_after=formatdate(fake_clock.time() - 60, usegmt=True))
+        fingertips.profiles(settings=settings)
+        assert fake_clock.sleeps == [0.0]
+
+    def test_the_longest_retry_after_is_waited_for(self, settings, fake_api, fake_clock):
+        fake_api.set_fault("429", times=1, retry_after=int(ft_http.MAX_RETRY_AFTER))
+        fingertips.profiles(settings=settings)
+        assert fake_clock.sleeps == [ft_http.MAX_RETRY_AFTER]
+
+    def test_an_excessive_retry_after_fails_at_once(self, settings, fake_api, fake_clock):
+        fake_api.set_fault("429", times=5, retry_after=int(ft_http.MAX_RETRY_AFTER) + 1)
+        with pytest.raises(APIUnavailableError, match="121"):
+            fingertips.profiles(settings=settings)
+        assert fake_clock.sleeps == []
+        assert len(fake_api.requests_to("profiles")) == 1
+
+    def test_an_excessive_retry_after_of_an_hour_names_the_wait(self, settings, fake_api,
+                                                                fake_clock):
         fake_api.set_fault("429", times=5, retry_after=3600)
         with pytest.raises(APIUnavailableError, match="3600"):
             fingertips.profiles(settings=settings)
+        assert fake_clock.sleeps == []
+
+    @pytest.mark.parametrize("jitter, expected", [("low", [1.0, 2.0, 4.0]),
+                                                  ("high", [2.0, 3.0, 5.0])])
+    def test_back_off_doubles_with_up_to_one_step_of_jitter(self, settings, fake_api,
+                                                            fake_clock, monkeypatch, jitter,
+                                                            expected):
+        # backoff * 2**(attempt - 1) + U(0, backoff), at the ends of the jitter's range.
+        monkeypatch.setattr(ft_http.random, "uniform",
+                            lambda a, b: a if jitter == "low" else b)
+        fake_api.set_fault("500", times=10)
+        with pytest.raises(APIUnavailableError, match=r"after 4 attempt\(s\)"):
+            fingertips.profiles(settings=settings.with_(retries=3, backoff=1.0))
+        assert fake_clock.sleeps == expected
+
+    def test_a_retry_after_replaces_the_back_off(self, settings, fake_api, fake_clock):
+        fake_api.set_fault("429", times=1, retry_after=2)
+        fingertips.profiles(settings=settings.with_(backoff=100.0))
+        assert fake_clock.sleeps == [2.0]
 
     def test_a_404_is_not_retried(self, settings, fake_api):
         with pytest.raises(FingertipsAPIError):

@@ -75,7 +75,8 @@ class TestTidyFromFingertipsCsv:
         # The server's header when the parent type is England (15).
         renamed = export.rename(columns={
             "Compared to Region value or percentiles": "Compared to percentiles"})
-        tidy = parse.tidy_from_fingertips_csv(renamed, source="t", source_ref="u")
+        tidy = parse.tidy_from_fingertips_csv(renamed, source="t", source_ref="u", release="t",
+                                              release_date="2026-01-01")
         assert tidy["compared_to_parent"].notna().all()
 
     def test_compared_to_goal_is_never_taken_for_the_parent_column(self):
@@ -91,7 +92,8 @@ class TestTidyFromFingertipsCsv:
         assert rename["Target data"] == "compared_to_goal"
 
     def test_the_new_data_flag_of_the_2017_export_is_kept(self, export):
-        tidy = parse.tidy_from_fingertips_csv(export, source="test", source_ref=EXPORT_2017)
+        tidy = parse.tidy_from_fingertips_csv(export, source="test", source_ref=EXPORT_2017,
+                                              release="test", release_date="2017-01-01")
         assert set(tidy.loc[tidy["new_data"].notna(), "period"]) == {"2017"}
 
 

@@ -20,6 +20,7 @@ from helpers import (
     count_tidy_calls,
     coventry_le,
     data_requests,
+    pulled_table_before_issue_14,
     without_source_ref,
 )
 
@@ -132,10 +133,11 @@ class TestPerIndicatorRequests:
         assert table["source_ref"].str.startswith(
             f"{fake_api.url}all_data/csv/by_indicator_id?").all()
 
-    def test_area_types_are_converted_once_each(self, settings, fake_api, monkeypatch):
+    def test_every_response_is_converted_in_one_go(self, settings, fake_api, monkeypatch):
+        # 3 ids x 2 area types: six responses, one conversion (it was one per area type).
         calls = count_tidy_calls(monkeypatch)
         fingertips.pull([LE, 90362, 92443], settings=settings, progress=False)
-        assert len(calls) == 2
+        assert len(calls) == 1
 
     def test_requests_run_concurrently(self, settings, extracts_settings, api_table):
         from fake_fingertips import FakeFingertips
@@ -148,6 +150,62 @@ class TestPerIndicatorRequests:
             fingertips.pull([LE, 90362], progress=False,
                             settings=settings.with_(api_base_url=fake.url))
             assert fake.max_in_flight == 4
+
+
+class TestLeanPull:
+    """Issue 14: the pull converts, validates and de-duplicates its rows once, and writes the
+    table the old way wrote, byte for byte."""
+
+    @pytest.mark.parametrize("kwargs", [
+        {},
+        {"area_codes": [COVENTRY, WARWICKSHIRE, "E92000001", "E12000005"]},
+        {"per_indicator": False},
+    ], ids=["core", "areas", "batched"])
+    def test_the_table_is_the_one_built_the_old_way(self, settings, fake_api, tmp_path,
+                                                    kwargs):
+        table = fingertips.pull(settings=settings, progress=False, **kwargs)
+        offline = settings.with_(offline=True)  # the very responses the pull cached
+        from cw_pophealth import catalogue
+
+        plan = data.plan_data([s.indicator_id for s in catalogue.CORE_INDICATORS], [502, 501],
+                              6, area_codes=kwargs.get("area_codes"),
+                              per_indicator=kwargs.get("per_indicator", True),
+                              settings=offline, caller="pull")
+        _, bodies = data.download(plan, settings=offline, progress=False)
+        old = pulled_table_before_issue_14(plan, bodies)
+        pd.testing.assert_frame_equal(table, old)
+        schema.write_tidy(old, tmp_path / "old.parquet")
+        assert (tmp_path / "old.parquet").read_bytes() == (
+            settings.indicators_table.read_bytes())
+
+    def test_the_rows_are_validated_and_converted_once(self, settings, fake_api,
+                                                       monkeypatch):
+        calls = {"validate_tidy": 0, "coerce_tidy": 0}
+        for name in calls:
+            real = getattr(schema, name)
+
+            def counting(*args, _real=real, _name=name, **kwargs):
+                calls[_name] += 1
+                return _real(*args, **kwargs)
+
+            monkeypatch.setattr(schema, name, counting)
+        fingertips.pull(settings=settings, progress=False)
+        assert calls == {"validate_tidy": 1, "coerce_tidy": 1}
+
+    def test_a_bad_row_is_reported_for_its_area_type_as_before(self, settings, fake_api,
+                                                               monkeypatch):
+        # The error names the responses of the first area type with a bad row (502), as when
+        # each area type was validated on its own; nothing is cached.
+        from cw_pophealth.errors import SchemaValidationError
+
+        real = fake_api.csv_bytes
+        monkeypatch.setattr(fake_api, "csv_bytes", lambda *a: real(*a).replace(
+            b",Male,", b",Mail,"))
+        with pytest.raises(SchemaValidationError, match=r"Column 'sex' in http://\S+"
+                           r"child_area_type_id=502&indicator_ids=90362\S+, http://\S+"
+                           r"child_area_type_id=502&indicator_ids=90366\S+: not one of"):
+            fingertips.pull([LE, 90362], settings=settings, progress=False)
+        assert not list((settings.raw_dir / "fingertips").glob("all_data/**/*.meta.json"))
 
 
 class TestTableStamp:
@@ -201,4 +259,4 @@ class TestTableStamp:
         monkeypatch.setattr(data, "code_fingerprint", lambda: "edited code")
         calls = count_tidy_calls(monkeypatch)
         fingertips.pull([LE], settings=settings, progress=False)
-        assert len(calls) == 2
+        assert len(calls) == 1

@@ -98,14 +98,15 @@ class TestRequestThrottle:
             t.join()
         assert peak[0] == 2
 
-    def test_retry_after_holds_every_new_request_to_the_host(self):
+    def test_retry_after_holds_every_new_request_to_the_host(self, fake_clock):
         throttle = throttle_mod.HostThrottle()
         with throttle.slot(4) as sent:
             pass
         throttle.overloaded(sent, retry_after=0.3)
         with throttle.slot(4) as next_sent:
             pass
-        assert next_sent - sent >= 0.3
+        assert next_sent - sent == pytest.approx(0.3)
+        assert fake_clock.waits == [pytest.approx(0.3)]
 
     @pytest.fixture
     def slow_api(self, fake_api):
@@ -118,14 +119,23 @@ class TestRequestThrottle:
         fingertips.pull(settings=settings.with_(max_workers=3), progress=False)
         assert slow_api.max_in_flight == 3
 
-    def test_after_a_429_the_other_requests_wait_for_its_retry_after(self, settings, fake_api):
+    def test_after_a_429_the_other_requests_wait_for_its_retry_after(self, settings, fake_api,
+                                                                     fake_clock):
+        # On the fake clock no time passes but the waits, so a request sent before the 429
+        # arrives at the same instant, and any later one at least the Retry-After after it.
+        fake_api.clock = fake_clock.monotonic
         fake_api.set_fault("429", times=1, endpoint="all_data", retry_after=1)
-        fingertips.pull([LE, 90362], settings=settings, progress=False)
+        try:
+            fingertips.pull([LE, 90362], settings=settings, progress=False)
+        finally:
+            fake_api.clock = time.monotonic
         data = data_requests(fake_api)
         refused = data[0]  # the fault answers the first all_data request that arrives
-        later = [r for r in data[1:] if r.arrived > refused.arrived + 0.2]
+        later = [r for r in data[1:] if r.arrived > refused.arrived]
         assert len(data) == 5 and later  # 4 requests + 1 retry
-        assert all(r.arrived >= refused.arrived + 0.95 for r in later)
+        assert all(r.arrived >= refused.arrived + 1.0 for r in later)
+        assert fake_clock.sleeps == [1.0]  # the refused request's own wait, exactly
+        assert all(w <= 1.0 for w in fake_clock.waits)  # the others held no longer
 
     @pytest.fixture
     def busy_api(self, slow_api):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -30,6 +31,19 @@ class TestRunReports:
         assert {"tiny.ipynb", "tiny.html", "manifest.json", "outputs.json", "tables"} <= {
             p.name for p in folder.iterdir()}
         assert 'href="tiny/tiny.html"' in (settings.reports_dir / "index.html").read_text()
+
+    def test_the_report_page_has_phone_and_print_styles(self, project, settings):
+        runner.run_reports(project([tiny_run()]), settings=settings, jobs=1)
+        html = (settings.reports_dir / "tiny" / "tiny.html").read_text()
+        assert 'name="viewport"' in html and 'id="cw-pophealth-page"' in html
+
+    def test_progress_is_logged_and_papermill_repeats_nothing(self, project, settings, caplog):
+        with caplog.at_level(logging.INFO):
+            runner.run_reports(project([tiny_run(), tiny_run("tiny2")]), settings=settings,
+                               jobs=1)
+        messages = [r.getMessage() for r in caplog.records]
+        assert any(m.startswith("Report [2/2] tiny2 done in") for m in messages)
+        assert [m for m in messages if "Input Notebook" in m] == []
 
     def test_the_executed_notebook_records_its_parameters(self, project, settings):
         runner.run_reports(project([tiny_run(message="bonjour")]), settings=settings, jobs=1)

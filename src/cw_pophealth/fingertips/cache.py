@@ -19,6 +19,8 @@ Writes are atomic and never damage a good entry:
 
 All three steps run under the entry's file lock (``.<stem>.lock``), held by one writer at a time
 across threads and processes, so two pulls filling the same cache never interleave.
+:meth:`ResponseCache.put_many` stores a batch of entries (all the responses of a pull) the same
+way with one flush to disk for the whole batch, not two per file.
 
 The client validates and parses a body *before* calling :meth:`ResponseCache.put`, so failed,
 partial or invalid responses never reach the cache. Reads check the body's sha256 against the
@@ -43,7 +45,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -281,40 +283,98 @@ class ResponseCache:
             (UTC ISO 8601), ``http_status, sha256, bytes, content_type, elapsed_seconds,
             body_file, source, licence``.
         """
-        folder, stem = self._stem(endpoint, params)
-        digest = sha256_bytes(body)
-        body_path = folder / f"{stem}.body-{digest[:16]}.{extension.lstrip('.')}"
-        meta_path = folder / f"{stem}{SIDECAR_SUFFIX}"
-        when = (retrieved_at or datetime.now(timezone.utc)).astimezone(timezone.utc)
-        meta = {
-            "cache_key": cache_key(endpoint, params),
-            "url": url,
-            "endpoint": endpoint.strip("/"),
-            "params": normalise_params(params),
-            "retrieved_at": when.isoformat(timespec="seconds").replace("+00:00", "Z"),
-            "http_status": int(status),
-            "sha256": digest,
-            "bytes": len(body),
-            "content_type": content_type,
-            "elapsed_seconds": round(float(elapsed), 4),
-            "body_file": body_path.name,
-            "source": SOURCE,
-            "licence": LICENCE,
-        }
-        with _lock_for(meta_path):
-            previous = None
-            if meta_path.is_file():
-                with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-                    previous = json.loads(meta_path.read_text(encoding="utf-8"))["body_file"]
-            if not (body_path.is_file() and sha256_bytes(body_path.read_bytes()) == digest):
-                atomic.write_bytes(body_path, body, durable=True)
-            # The sidecar is written last: replacing it is what switches the entry to the new body.
-            atomic.write_json(meta_path, meta, durable=True)
-            if previous and previous != body_path.name:
-                with contextlib.suppress(OSError):
-                    (folder / previous).unlink()
-        logger.debug("Cached %d bytes for %s in %s", len(body), meta["cache_key"], body_path)
-        return CacheEntry(body=body, meta=meta, body_path=body_path, meta_path=meta_path)
+        return self.put_many([dict(
+            endpoint=endpoint, params=params, body=body, url=url, status=status,
+            content_type=content_type, elapsed=elapsed, extension=extension,
+            retrieved_at=retrieved_at)])[0]
+
+    def put_many(self, items: Sequence[Mapping[str, Any]]) -> list[CacheEntry]:
+        """Store several validated responses as one batch (the arguments of :meth:`put`, one
+        mapping per response); returns their entries in order.
+
+        Each entry is switched as :meth:`put` describes (body first, sidecar last), but the
+        batch is flushed to disk together: every new body and sidecar is written to its
+        temporary file, all of them are made durable in one step (:func:`atomic.sync`), and only
+        then are the sidecars renamed into place. A crash therefore leaves each entry as it was
+        or as new, never torn. Superseded body files are deleted only after a second flush has
+        made the new sidecars durable, so an old sidecar that survives a crash still has its
+        body. The entries' locks are held, in a fixed order, for the whole batch.
+        """
+        planned = []
+        for item in items:
+            endpoint, params, body = item["endpoint"], item.get("params"), item["body"]
+            folder, stem = self._stem(endpoint, params)
+            digest = sha256_bytes(body)
+            extension = str(item.get("extension", "bin")).lstrip(".")
+            body_path = folder / f"{stem}.body-{digest[:16]}.{extension}"
+            meta_path = folder / f"{stem}{SIDECAR_SUFFIX}"
+            when = (item.get("retrieved_at") or datetime.now(timezone.utc)).astimezone(
+                timezone.utc)
+            meta = {
+                "cache_key": cache_key(endpoint, params),
+                "url": item["url"],
+                "endpoint": endpoint.strip("/"),
+                "params": normalise_params(params),
+                "retrieved_at": when.isoformat(timespec="seconds").replace("+00:00", "Z"),
+                "http_status": int(item["status"]),
+                "sha256": digest,
+                "bytes": len(body),
+                "content_type": item.get("content_type"),
+                "elapsed_seconds": round(float(item["elapsed"]), 4),
+                "body_file": body_path.name,
+                "source": SOURCE,
+                "licence": LICENCE,
+            }
+            planned.append((body, digest, body_path, meta_path, meta))
+        staged: list[Path] = []
+        with contextlib.ExitStack() as locks:
+            for meta_path in sorted({m for *_, m, _ in planned}):
+                locks.enter_context(_lock_for(meta_path))
+            try:
+                superseded: list[Path] = []
+                sidecars: list[tuple[Path, Path]] = []
+                written: list[Path] = []
+                for body, digest, body_path, meta_path, meta in planned:
+                    if meta_path.is_file():
+                        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+                            previous = json.loads(meta_path.read_text(encoding="utf-8"))
+                            if previous["body_file"] != body_path.name:
+                                superseded.append(meta_path.parent / previous["body_file"])
+                    if not (body_path.is_file()
+                            and sha256_bytes(body_path.read_bytes()) == digest):
+                        # A body file is named by its content and no sidecar points to it
+                        # yet, so it can be renamed into place before the flush.
+                        tmp = atomic.stage(body_path, body)
+                        staged.append(tmp)
+                        os.replace(tmp, body_path)
+                        staged.remove(tmp)
+                        written.append(body_path)
+                    text = json.dumps(meta, indent=2, default=str) + "\n"
+                    tmp = atomic.stage(meta_path, text.encode("utf-8"))
+                    staged.append(tmp)
+                    sidecars.append((tmp, meta_path))
+                atomic.sync([*written, *staged])
+                # The sidecars are written last: replacing one is what switches its entry.
+                for tmp, meta_path in sidecars:
+                    os.replace(tmp, meta_path)
+                    staged.remove(tmp)
+                still_used = {m.parent / meta["body_file"] for *_, m, meta in planned}
+                superseded = [p for p in superseded if p not in still_used]
+                if superseded:
+                    atomic.sync([m for _, m in sidecars])
+                    for path in superseded:
+                        with contextlib.suppress(OSError):
+                            path.unlink()
+            finally:
+                for tmp in staged:
+                    with contextlib.suppress(OSError):
+                        tmp.unlink()
+        entries = []
+        for body, _, body_path, meta_path, meta in planned:
+            logger.debug("Cached %d bytes for %s in %s", len(body), meta["cache_key"], body_path)
+            entries.append(CacheEntry(body=body, meta=meta, body_path=body_path,
+                                      meta_path=meta_path))
+        return entries
 
     def entries(self) -> list[dict]:
         """Every sidecar in the cache (parsed), sorted by cache key; damaged ones are skipped."""

@@ -12,7 +12,8 @@ How a call runs
 3. :func:`tidy` converts the responses of each area type together into validated tidy rows
    (reusing the derived cache for bodies already converted by the same code), and only then
    :func:`commit` writes the bodies fetched online to the raw cache. Bad arguments or a bad
-   body therefore leave the cache as it was.
+   body therefore leave the cache as it was. A pull uses :func:`~.pull.pulled_table` instead: every
+   response at once, validated once and de-duplicated, with no derived cache.
 """
 
 from __future__ import annotations
@@ -287,21 +288,23 @@ def download(plan: DataPlan, *, settings: Settings, progress: bool
 
 
 def commit(bodies: Sequence[CsvBody], settings: Settings) -> None:
-    """Store the bodies fetched online in the raw cache (concurrently, after validation)."""
-    store = ResponseCache.for_settings(settings)
-
-    def put(item: CsvBody) -> None:
+    """Store the bodies fetched online in the raw cache, after validation, as one batch
+    (:meth:`ResponseCache.put_many`: one flush to disk for all of them)."""
+    pending = [b for b in bodies if b.response is not None]
+    if not pending:
+        return
+    items = []
+    for item in pending:
         response = item.response
         assert response is not None  # only bodies fetched online are pending
-        store.put(item.request.endpoint, item.params, item.body, url=item.url,
-                  status=response.status, content_type=response.content_type,
-                  elapsed=response.elapsed, extension="csv",
-                  retrieved_at=datetime.fromisoformat(item.retrieved_at.replace("Z", "+00:00")))
+        items.append(dict(
+            endpoint=item.request.endpoint, params=item.params, body=item.body, url=item.url,
+            status=response.status, content_type=response.content_type,
+            elapsed=response.elapsed, extension="csv",
+            retrieved_at=datetime.fromisoformat(item.retrieved_at.replace("Z", "+00:00"))))
+    ResponseCache.for_settings(settings).put_many(items)
+    for item in pending:
         item.response = None
-
-    pending = [b for b in bodies if b.response is not None]
-    tasks: list[Callable[[], None]] = [functools.partial(put, b) for b in pending]
-    run_parallel(tasks, settings=settings, progress=False, description="cache")
 
 
 def tidy(bodies: Sequence[CsvBody], *, settings: Settings, include_categories: bool

@@ -19,7 +19,6 @@ import ipaddress
 import logging
 import queue
 import random
-import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
@@ -35,6 +34,7 @@ from cw_pophealth.errors import (
     FingertipsAPIError,
     MalformedResponseError,
 )
+from cw_pophealth.fingertips import clock
 from cw_pophealth.fingertips.cache import query_string
 from cw_pophealth.fingertips.parse import snippet
 from cw_pophealth.fingertips.throttle import throttle_for
@@ -120,7 +120,7 @@ def _retry_after_seconds(value: str | None) -> float | None:
         return float(value)
     with contextlib.suppress(TypeError, ValueError, IndexError, OverflowError):
         when = parsedate_to_datetime(value)
-        return max(0.0, when.timestamp() - time.time())
+        return max(0.0, when.timestamp() - clock.now())
     return None
 
 
@@ -164,7 +164,7 @@ def http_get(url: str, *, settings: Settings, session: requests.Session | None =
     attempts = max(1, int(settings.retries) + 1)
     timeout = (settings.connect_timeout, settings.read_timeout)
     throttle = throttle_for(url)
-    started = time.monotonic()
+    started = clock.monotonic()
     last_cause = "no attempt made"
     truncated = False
     for attempt in range(1, attempts + 1):
@@ -195,7 +195,7 @@ def http_get(url: str, *, settings: Settings, session: requests.Session | None =
         except requests.exceptions.RequestException as exc:
             raise FingertipsAPIError(f"Could not send the request {url}: {exc}", url=url) from exc
         else:
-            elapsed = time.monotonic() - t0
+            elapsed = clock.monotonic() - t0
             status = resp.status_code
             if status == 429 or status >= 500:
                 last_cause = f"HTTP {status} {resp.reason or ''}".strip()
@@ -238,8 +238,8 @@ def http_get(url: str, *, settings: Settings, session: requests.Session | None =
             delay = wait_for if wait_for is not None else _backoff_delay(settings, attempt)
             logger.warning("Attempt %d/%d for %s failed (%s); retrying in %.2f s",
                            attempt, attempts, url, last_cause, delay)
-            time.sleep(delay)
-    spent = time.monotonic() - started
+            clock.sleep(delay)
+    spent = clock.monotonic() - started
     if truncated:
         raise MalformedResponseError(
             f"The Fingertips API sent an incomplete response for {url} on all {attempts} "

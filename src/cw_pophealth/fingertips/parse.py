@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute  # noqa: F401 - pa.compute
@@ -47,6 +48,7 @@ __all__ = [
     "parse_json",
     "snippet",
     "tidy_from_fingertips_csv",
+    "tidy_rows_of_responses",
 ]
 
 #: Exact header of a real Fingertips ``all_data/csv`` export of about 2017 (the file
@@ -231,7 +233,7 @@ def check_fingertips_columns(columns: Iterable[object], *, where: str) -> dict[s
     return rename
 
 
-def drop_repeated_parent_rows(df: pd.DataFrame) -> pd.DataFrame:
+def drop_repeated_parent_rows(df: pd.DataFrame, *, within: str | None = None) -> pd.DataFrame:
     """Drop the second copy of a row whose area is its own parent.
 
     The server writes England first, then the areas of the parent type, then the children
@@ -241,6 +243,7 @@ def drop_repeated_parent_rows(df: pd.DataFrame) -> pd.DataFrame:
     UAs, a unitary authority comes once as a parent and once as its own child. Such a copy,
     whose ``parent_code`` is its own ``area_code``, is dropped when the same observation is also
     in the file (fingertipsR drops the England copy with ``AreaType != ParentName``).
+    ``within`` names a column saying which file each row came from, for the rows of several.
 
     Examples
     --------
@@ -257,7 +260,7 @@ def drop_repeated_parent_rows(df: pd.DataFrame) -> pd.DataFrame:
     if not own_parent.any():
         return df
     key = [c for c in schema.TIDY_KEY if c in df.columns and c != "source"]
-    repeated = df.duplicated(key, keep=False).to_numpy()
+    repeated = df.duplicated(key + ([within] if within else []), keep=False).to_numpy()
     return df.loc[~(own_parent.to_numpy() & repeated)]
 
 
@@ -293,27 +296,81 @@ def tidy_from_fingertips_csv(
     SchemaDriftError
         If the header lacks required columns.
     """
-    rename = check_fingertips_columns(raw.columns, where=source_ref)
+    rows, _ = tidy_rows_of_responses(raw, None, source=source, source_refs=[source_ref],
+                                     releases=[(release, release_date)], where=source_ref,
+                                     include_categories=include_categories)
+    return schema.validate_tidy(rows, where=source_ref)
+
+
+def tidy_rows_of_responses(
+    raw: pd.DataFrame, response: np.ndarray | None, *, source: str, source_refs: list[str],
+    releases: list[tuple[str, Any]], where: str, include_categories: bool = False
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The rows of :func:`tidy_from_fingertips_csv` for one or several responses at once,
+    neither converted to the schema's dtypes nor validated (:func:`schema.validate_tidy` does
+    both, once).
+
+    Parameters
+    ----------
+    raw : pandas.DataFrame
+        The parsed CSVs, concatenated (columns matched by name).
+    response : numpy array of int, or None
+        Which response each row of ``raw`` came from (an index into ``source_refs`` and
+        ``releases``); ``None``: every row is from response 0. Repeated parent rows are found
+        within a response (:func:`drop_repeated_parent_rows`).
+    source : str
+    source_refs : list of str
+        Each response's URL or file, stored as ``source_ref`` in its rows.
+    releases : list of (str, date-like)
+        Each response's release and release date.
+    where : str
+        Named in errors about the header.
+    include_categories : bool, default False
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, numpy array)
+        The tidy rows and the response of each.
+    """
+    rename = check_fingertips_columns(raw.columns, where=where)
     df = raw.rename(columns=rename)
     df = df.loc[:, [c for c in df.columns if c in schema.TIDY_COLUMNS]]
-    df = drop_repeated_parent_rows(df)
+    within = None
+    if response is not None:
+        within = "_response"
+        df = df.assign(_response=np.asarray(response))
+    df = drop_repeated_parent_rows(df, within=within)
     for text_col in ("category_type", "category", "value_note", "age", "parent_code",
                      "new_data", "compared_to_goal", "time_period_range"):
         if text_col in df.columns:
             df[text_col] = df[text_col].astype("string").str.strip().replace("", pd.NA)
     if not include_categories and "category_type" in df.columns:
         df = df.loc[df["category_type"].isna()]
+    if within is None:
+        codes = np.zeros(len(df), dtype=np.intp)
+        per_row: dict[str, Any] = {"source_ref": source_refs[0], "release": releases[0][0],
+                                   "release_date": pd.Timestamp(releases[0][1])}
+    else:
+        codes = df.pop(within).to_numpy()
+        per_row = {
+            "source_ref": pd.array(np.asarray(source_refs, dtype=object)[codes],
+                                   dtype="string"),
+            "release": pd.array(np.asarray([r[0] for r in releases], dtype=object)[codes],
+                                dtype="string"),
+            "release_date": pd.DatetimeIndex([pd.Timestamp(r[1]) for r in releases])[codes]
+            .to_numpy(),
+        }
     df = df.assign(
         indicator_name=df["indicator_name"].astype("string").str.strip(),
         area_type=normalise_area_type(df["area_code"], df["area_type"]),
         source=source,
-        source_ref=source_ref,
-        release=release,
-        release_date=pd.Timestamp(release_date),
+        **per_row,
         current=True,
     )
-    df = schema.coerce_tidy(add_period_bounds(df))
-    return schema.validate_tidy(df, where=source_ref)
+    df = add_period_bounds(df)
+    absent = {c.name: pd.Series(pd.NA, index=df.index, dtype=c.dtype) for c in schema.TIDY_SCHEMA
+              if c.name not in df.columns}
+    return (df.assign(**absent) if absent else df), codes
 
 
 def _check_field_counts(body: bytes, header: list[str], where: str, advice: str) -> None:

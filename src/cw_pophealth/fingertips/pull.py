@@ -1,31 +1,45 @@
 """``cw-pophealth pull``: the core indicators for the standard area types, into the tidy table.
 
 :func:`pull` plans its requests with :func:`~cw_pophealth.fingertips.data.plan_data`, as
-:func:`~cw_pophealth.fingertips.data.fingertips_data` does, then de-duplicates, validates and
-writes the table atomically, stamped with a digest of its inputs so that a pull with unchanged
-inputs reads the table back instead of rebuilding it.
+:func:`~cw_pophealth.fingertips.data.fingertips_data` does, then converts every response to the
+tidy schema at once, validates the rows once, de-duplicates them
+(:func:`pulled_table`) and writes the table atomically, stamped
+with a digest of its inputs so that a pull with unchanged inputs reads the table back instead
+of rebuilding it.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from cw_pophealth import catalogue, schema
 from cw_pophealth.config import Settings
-from cw_pophealth.errors import CwPopHealthError, ParameterError
+from cw_pophealth.errors import CwPopHealthError, ParameterError, SchemaValidationError
 from cw_pophealth.fingerprint import digest_of
 from cw_pophealth.fingertips import data
 from cw_pophealth.fingertips.args import as_list, settings_or_default
-from cw_pophealth.fingertips.data import API_SOURCE_LABEL, commit, download, plan_data, rows_of
+from cw_pophealth.fingertips.data import (
+    API_SOURCE_LABEL,
+    CsvBody,
+    DataPlan,
+    commit,
+    download,
+    plan_data,
+)
+from cw_pophealth.fingertips.fetch import run_parallel
+from cw_pophealth.fingertips.parse import as_pandas, tidy_rows_of_responses
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["pull"]
+__all__ = ["pull", "pulled_table"]
 
 #: Area types a pull covers by default: counties & UAs, then districts & UAs.
 DEFAULT_AREA_TYPES = (catalogue.AREA_TYPE_COUNTY_UA, catalogue.AREA_TYPE_DISTRICT_UA)
@@ -106,10 +120,8 @@ def pull(
     })
     table = _read_if_current(settings.indicators_table, inputs)
     if table is None:
-        table = rows_of(plan, bodies, settings=settings)
-        table = schema.deduplicate_sources(table, [API_SOURCE_LABEL])
-        table = schema.validate_tidy(table, where="the pulled Fingertips data")
-        schema.write_tidy(table, settings.indicators_table)
+        table = pulled_table(plan, bodies, settings=settings)  # validated and de-duplicated
+        schema.write_tidy(table, settings.indicators_table, validated=True)
         try:
             schema.write_table_stamp(settings.indicators_table, inputs,
                                      made_by="cw-pophealth pull")
@@ -132,6 +144,71 @@ def pull(
                 table["indicator_id"].nunique(), table["area_code"].nunique(),
                 settings.indicators_table)
     return table
+
+
+def pulled_table(plan: DataPlan, bodies: Sequence[CsvBody], *, settings: Settings
+                 ) -> pd.DataFrame:
+    """The table a pull writes: the rows of every response, kept to the plan's areas and
+    de-duplicated (a UA is in the CSVs of both area types; the first copy, in plan order, is
+    kept), validated; the bodies fetched online are cached once their rows are valid.
+
+    The same table as :func:`~.data.rows_of` followed by :func:`schema.deduplicate_sources` and
+    :func:`schema.validate_tidy`, made leanly: the parsed responses of every area type are
+    concatenated once (Arrow), converted to pandas and to the schema once, validated once
+    (before de-duplication, so every row is checked; keys within each response) and copied once
+    more by the de-duplication. No derived frame is cached: the pulled table's own stamp is
+    what makes the next unchanged pull fast. When a row is invalid the responses are converted
+    again one area type at a time, as :func:`~.data.tidy` does, so that the error names the
+    response(s) it is in.
+
+    Raises
+    ------
+    NoDataError
+        If no row is left; the message lists the area types that have data.
+    SchemaValidationError
+        A response's rows break the tidy schema; nothing is cached.
+    """
+    unparsed = [b for b in bodies if b.raw is None]
+    run_parallel([b.parsed for b in unparsed], settings=settings, progress=False,
+                 description="parse")
+    parts = [b for b in bodies if len(b.parsed())]
+    if not parts:
+        commit(bodies, settings)
+        raise data.no_data_error(plan, settings)
+    parsed = [b.parsed() for b in parts]
+    if all(isinstance(raw, pa.Table) for raw in parsed):
+        # One Arrow table in one chunk: picking rows from it later is one fast take.
+        combined = as_pandas(pa.concat_tables(parsed, promote_options="default")
+                             .combine_chunks())
+    else:
+        combined = pd.concat([as_pandas(raw) for raw in parsed], ignore_index=True)
+    response = np.repeat(np.arange(len(parts)), [len(raw) for raw in parsed])
+    del parsed
+    for b in parts:  # parsed again only if an error needs it
+        b.raw = None
+    urls = [b.url for b in parts]
+    where = (", ".join(urls) if len(urls) <= 3
+             else f"{urls[0]} and {len(urls) - 1} other responses")
+    rows, codes = tidy_rows_of_responses(
+        combined, response, source=API_SOURCE_LABEL, source_refs=urls,
+        releases=[b.release for b in parts], where=where, include_categories=False)
+    del combined, response
+    try:
+        table = schema.validate_tidy(rows, where=where, unique_within=codes)
+    except SchemaValidationError:
+        groups: dict[tuple[str, str], list[CsvBody]] = {}
+        for item in parts:
+            groups.setdefault(item.group, []).append(item)
+        for items in groups.values():
+            data._tidy_group(items, include_categories=False)  # raises, naming the group
+        raise
+    del rows
+    commit(bodies, settings)
+    if plan.area_codes:
+        table = table.loc[table["area_code"].isin(plan.area_codes)]
+    if table.empty:
+        raise data.no_data_error(plan, settings)
+    return schema.deduplicate_sources(table, [API_SOURCE_LABEL])
 
 
 def _read_if_current(path: Path, inputs_digest: str) -> pd.DataFrame | None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-import time
 from urllib.parse import urlsplit
+
+from cw_pophealth.fingertips import clock
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ class HostThrottle:
         ceiling = max(1, int(ceiling))
         with self._cond:
             while True:
-                now = time.monotonic()
+                now = clock.monotonic()
                 if ceiling != self._ceiling:
                     self._ceiling = ceiling
                     self._cap = min(self._cap, ceiling)
@@ -65,7 +66,10 @@ class HostThrottle:
                 hold = self._resume_at - now
                 if hold <= 0 and self._in_flight < self._cap:
                     break
-                self._cond.wait(timeout=hold if hold > 0 else None)
+                if hold > 0:
+                    clock.wait(self._cond, hold)
+                else:
+                    self._cond.wait()
             self._in_flight += 1
         try:
             yield now
@@ -92,7 +96,7 @@ class HostThrottle:
     def overloaded(self, sent_at: float, retry_after: float | None = None) -> None:
         """The server is overloaded: halve the cap (once per round) and honour ``Retry-After``."""
         with self._cond:
-            now = time.monotonic()
+            now = clock.monotonic()
             if retry_after:
                 self._resume_at = max(self._resume_at, now + retry_after)
             if sent_at >= self._last_cut:

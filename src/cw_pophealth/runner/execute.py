@@ -36,6 +36,17 @@ logger = logging.getLogger(__name__)
 __all__ = ["EXECUTORS", "KERNEL_NAME", "execute", "execute_all", "kernel_environment"]
 
 EXECUTORS = ("process", "dask")
+
+#: Library loggers quietened during a run: papermill logs "Input Notebook", "Output Notebook"
+#: and "Executing notebook with kernel" for every notebook, and "Input Notebook" again when the
+#: runner reads a notebook's parameters; the runner logs one line per notebook itself.
+QUIET_LOGGERS: dict[str, int] = {"papermill": logging.WARNING}
+
+
+def quiet_library_logs() -> None:
+    """Raise the level of :data:`QUIET_LOGGERS` (in the runner and in each worker)."""
+    for name, level in QUIET_LOGGERS.items():
+        logging.getLogger(name).setLevel(level)
 _INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 
 
@@ -117,6 +128,38 @@ def _failure_message(notebook: str, exc: BaseException) -> str:
 
 _exporters = threading.local()
 
+#: Marks the style block :func:`page_style` adds, so that it is added once.
+_PAGE_STYLE_ID = "cw-pophealth-page"
+
+
+def page_style() -> str:
+    """The CSS every report page gets for phone width and print (``templates/report_page.css``)."""
+    from importlib.resources import files
+
+    return (files("cw_pophealth.runner") / "templates" / "report_page.css").read_text("utf-8")
+
+
+def add_page_style(html: str) -> str:
+    """``html`` with a viewport tag (if it has none) and :func:`page_style` before ``</head>``.
+
+    nbconvert's lab template has a viewport tag but no print or phone rules.
+
+    Examples
+    --------
+    >>> out = add_page_style("<html><head><title>t</title></head><body></body></html>")
+    >>> 'name="viewport"' in out, 'id="cw-pophealth-page"' in out
+    (True, True)
+    >>> add_page_style(out) == out
+    True
+    """
+    if f'id="{_PAGE_STYLE_ID}"' in html or "</head>" not in html:
+        return html
+    extra = f'<style id="{_PAGE_STYLE_ID}">\n{page_style()}</style>\n'
+    if 'name="viewport"' not in html:
+        extra = '<meta name="viewport" content="width=device-width, initial-scale=1">\n' + extra
+    head_end = html.index("</head>")
+    return html[:head_end] + extra + html[head_end:]
+
 
 def _to_html(executed: Path, target: Path, title: str) -> None:
     """Write the executed notebook as HTML with the code hidden (one exporter per thread:
@@ -130,7 +173,7 @@ def _to_html(executed: Path, target: Path, title: str) -> None:
             exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     nb = nbformat.read(executed, as_version=4)
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    atomic.write_text(target, body)
+    atomic.write_text(target, add_page_style(body))
 
 
 def execute(job: dict) -> dict:
@@ -199,6 +242,7 @@ def _worker_init(level: int) -> None:
     its own parent gone and exits too.
     """
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    quiet_library_logs()
     parent = os.getppid()
 
     def watch() -> None:

@@ -55,12 +55,15 @@ from cw_pophealth.runner.execute import (
     execute_all,
     kernel_environment,
     path_labels,
+    quiet_library_logs,
 )
 from cw_pophealth.runner.index import write_index
 from cw_pophealth.runner.parameters import validate_parameters
+from cw_pophealth.runner.refresh import record_refresh
 from cw_pophealth.runner.state import (
     FAILED_DIR,
     LOCK_WAIT,
+    MANIFEST_FILE,
     STAGING_DIR,
     TRASH_DIR,
     ReportRunError,
@@ -76,7 +79,89 @@ from cw_pophealth.runner.state import (
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["report_inputs_sha256", "run_reports"]
+__all__ = ["Progress", "report_inputs_sha256", "run_reports"]
+
+
+def _duration(seconds: float) -> str:
+    """``"45 s"``, ``"3 min 5 s"``: a time left as a reader wants it.
+
+    Examples
+    --------
+    >>> _duration(44.6), _duration(185), _duration(0)
+    ('45 s', '3 min 5 s', '0 s')
+    """
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    return f"{seconds // 60} min {seconds % 60} s"
+
+
+class Progress:
+    """A counter of finished notebooks and an estimate of the time left.
+
+    Each notebook is expected to take as long as it took last time (its ``manifest.json``),
+    else the mean of those finished in this run; the work left is shared among the jobs.
+
+    Parameters
+    ----------
+    expected : mapping of str to float or None
+        Each notebook's expected seconds (``None`` when unknown).
+    jobs : int
+        Notebooks run at once.
+
+    Examples
+    --------
+    >>> p = Progress({"a": 10.0, "b": None, "c": 30.0}, jobs=1)
+    >>> p.finished("a", 12.0)
+    '[1/3] a done in 12.0 s; about 42 s left'
+    >>> p.finished("c", 28.0)
+    '[2/3] c done in 28.0 s; about 20 s left'
+    >>> p.finished("b", 5.0)
+    '[3/3] b done in 5.0 s'
+    """
+
+    def __init__(self, expected: dict[str, float | None], jobs: int = 1) -> None:
+        self.expected = dict(expected)
+        self.total = len(self.expected)
+        self.jobs = max(1, int(jobs))
+        self.seconds: dict[str, float] = {}
+
+    def left(self) -> float | None:
+        """Seconds left (``None`` when nothing is known about a notebook still to run)."""
+        if not self.expected:
+            return 0.0
+        mean = (sum(self.seconds.values()) / len(self.seconds)) if self.seconds else None
+        guesses = [e if e is not None else mean for e in self.expected.values()]
+        if any(g is None for g in guesses):
+            return None
+        return sum(g for g in guesses if g is not None) / min(self.jobs, len(guesses))
+
+    def start_message(self) -> str:
+        left = self.left()
+        return ("" if left is None or not self.total else
+                f"; about {_duration(left)} expected from the last run's timings")
+
+    def finished(self, name: str, seconds: float) -> str:
+        """Count ``name`` as finished; the progress line to log."""
+        self.expected.pop(name, None)
+        self.seconds[name] = seconds
+        line = f"[{len(self.seconds)}/{self.total}] {name} done in {seconds:.1f} s"
+        left = self.left()
+        if self.expected:
+            line += (f"; about {_duration(left)} left" if left is not None
+                     else "; time left not yet known")
+        return line
+
+
+def _last_seconds(reports_dir: Path, name: str) -> float | None:
+    """How long the run's notebook took last time, from its manifest."""
+    import json
+
+    path = reports_dir / name / MANIFEST_FILE
+    try:
+        return float(json.loads(path.read_text(encoding="utf-8"))["seconds"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def report_inputs_sha256(settings: Settings) -> str:
@@ -148,6 +233,7 @@ def run_reports(config_path: str | os.PathLike | None = None, *,
     from cw_pophealth.geography import get_geography
 
     started = time.perf_counter()
+    quiet_library_logs()
     if executor not in EXECUTORS:
         raise ParameterError(f"executor={executor!r}: use one of {EXECUTORS}.")
     scheduler = dask_scheduler_address(dask_address) if executor == "dask" else None
@@ -224,6 +310,7 @@ def _run_locked(runs: list[ReportRun], table: pd.DataFrame, *, settings: Setting
         } for run in todo
     }
     by_name = {r.name: r for r in runs}
+    progress = Progress({r.name: _last_seconds(reports_dir, r.name) for r in todo}, jobs=jobs)
 
     def finish(name: str, result: dict) -> None:
         run, job = by_name[name], jobs_by_name[name]
@@ -234,7 +321,7 @@ def _run_locked(runs: list[ReportRun], table: pd.DataFrame, *, settings: Setting
             write_stamp(reports_dir, stamps[name], name)
             outcomes[name] = RunOutcome(name, "executed", result["seconds"], "",
                                         reports_dir / name)
-            logger.info("Report %s done in %.1fs", name, result["seconds"])
+            logger.info("Report %s", progress.finished(name, result["seconds"]))
         else:
             failed = reports_dir / FAILED_DIR / name
             shutil.rmtree(failed, ignore_errors=True)
@@ -248,14 +335,17 @@ def _run_locked(runs: list[ReportRun], table: pd.DataFrame, *, settings: Setting
             outcomes[name] = RunOutcome(name, "failed", result["seconds"], message,
                                         reports_dir / name if kept else None)
             logger.error("Report %s failed: %s", name, message)
+            logger.info("Report %s", progress.finished(name, result["seconds"]))
 
     if todo:
-        logger.info("Running %d notebook(s) with %d job(s): %s", len(todo), jobs,
-                    ", ".join(r.name for r in todo))
+        logger.info("Running %d notebook(s) with %d job(s)%s: %s", len(todo), jobs,
+                    progress.start_message(), ", ".join(r.name for r in todo))
     for name, result in execute_all([jobs_by_name[r.name] for r in todo], jobs=jobs,
                                      executor=executor, dask_address=scheduler):
         finish(name, result)
     shutil.rmtree(staging_root, ignore_errors=True)
     shutil.rmtree(reports_dir / TRASH_DIR, ignore_errors=True)
     ordered = [outcomes[r.name] for r in runs]
-    return ordered, write_index(reports_dir, runs, ordered, table=table, settings=settings)
+    refresh = record_refresh(reports_dir, settings.indicators_table, table)
+    return ordered, write_index(reports_dir, runs, ordered, table=table, settings=settings,
+                                refresh=refresh)

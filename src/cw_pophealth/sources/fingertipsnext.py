@@ -108,7 +108,8 @@ def _outcome(point: dict, england: bool) -> str | None:
     return OUTCOME_LABELS.get(outcome, outcome) if outcome else None
 
 
-def tidy_from_fingertipsnext(body: dict, *, source_ref: str, area_type: str | None = None
+def tidy_from_fingertipsnext(body: dict, *, source_ref: str, area_type: str | None = None,
+                             release: str | None = None, release_date: Any = None
                              ) -> pd.DataFrame:
     """Tidy rows from one ``GET /indicators/{id}/data`` body (``IndicatorWithHealthDataForArea``).
 
@@ -195,8 +196,11 @@ def tidy_from_fingertipsnext(body: dict, *, source_ref: str, area_type: str | No
         return schema.empty_tidy()
     label = AREA_TYPE_LABELS.get(area_type or "", area_type)
     published = pd.Series(label, index=frame.index, dtype="string")
+    when = pd.Timestamp(release_date) if release_date is not None else pd.Timestamp.today()
     frame = frame.assign(area_type=normalise_area_type(frame["area_code"], published),
-                         source=SOURCE_LABEL, source_ref=source_ref)
+                         source=SOURCE_LABEL, source_ref=source_ref,
+                         release=release or f"FingertipsNext response {source_ref}",
+                         release_date=when.normalize(), current=True)
     return schema.validate_tidy(schema.coerce_tidy(frame), where=source_ref)
 
 
@@ -228,8 +232,11 @@ class FingertipsNextSource:
         frames = []
         for path in map(Path, self.paths):
             body = json.loads(path.read_text(encoding="utf-8-sig"))
-            frames.append(tidy_from_fingertipsnext(body, source_ref=str(path),
-                                                   area_type=self.area_type))
+            saved = pd.Timestamp(path.stat().st_mtime, unit="s").normalize()
+            frames.append(tidy_from_fingertipsnext(
+                body, source_ref=str(path), area_type=self.area_type,
+                release=f"FingertipsNext response {path.name}, saved {saved:%Y-%m-%d}",
+                release_date=saved))
             logger.info("Read %d FingertipsNext rows from %s", len(frames[-1]), path)
         if not frames:
             return schema.empty_tidy()
