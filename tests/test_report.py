@@ -221,8 +221,9 @@ class TestReportsFollowTheirParameters:
                 if mime in o.get("data", {})]
 
     @pytest.fixture(scope="class")
-    def risk_2022_23(self, built_settings, tmp_path_factory):
-        return self.run(built_settings, tmp_path_factory.mktemp("rf"), "risk_factors.ipynb",
+    @classmethod
+    def risk_2022_23(cls, built_settings, tmp_path_factory):
+        return cls.run(built_settings, tmp_path_factory.mktemp("rf"), "risk_factors.ipynb",
                         {"period": "2022/23", "area_codes": ["E08000026"],
                          "comparator_codes": ["E12000005", "E92000001"],
                          "benchmark_code": "E12000005", "include_districts": False})
