@@ -218,3 +218,107 @@ def indicator_spec(key_or_id: object) -> IndicatorSpec:
         f"Unknown indicator {key_or_id!r}. Use one of: {valid}; or any Fingertips id via "
         "cw_pophealth.fingertips.indicators() to search."
     )
+
+
+#: What each indicator measures, in plain words, for the glossary and data dictionary
+#: (:func:`cw_pophealth.report.glossary_html`); from the Fingertips indicator definitions.
+DEFINITIONS: dict[str, str] = {
+    "life_expectancy": (
+        "The average number of years a person would expect to live from birth if they "
+        "experienced the area's death rates at each age in the period. Three-year rolling "
+        "periods (e.g. 2021 - 23), by sex."),
+    "healthy_life_expectancy": (
+        "The average number of years a person would expect to live from birth in good "
+        "health (self-reported 'very good' or 'good' general health), given the area's death "
+        "rates and the prevalence of good health at each age in the period. ONS, three-year "
+        "periods, by sex."),
+    "smoking": (
+        "Percentage of adults aged 18 and over who are current smokers, from the ONS Annual "
+        "Population Survey (APS). Published by calendar year (e.g. 2022)."),
+    "physical_inactivity": (
+        "Percentage of adults aged 19 and over who do less than 30 moderate intensity "
+        "equivalent minutes of physical activity a week (Sport England Active Lives Adult "
+        "Survey). Survey years run November to November and are labelled like financial "
+        "years (e.g. 2022/23)."),
+    "overweight": (
+        "Percentage of adults aged 18 and over classified as overweight or obese (body mass "
+        "index 25 or more), from self-reported height and weight adjusted for reporting bias "
+        "(Active Lives Adult Survey)."),
+    "obesity": (
+        "Percentage of adults aged 18 and over classified as obese (body mass index 30 or "
+        "more), from adjusted self-reported height and weight (Active Lives Adult Survey)."),
+    "alcohol": (
+        "Percentage of adults drinking over 14 units of alcohol a week, the UK Chief Medical "
+        "Officers' low-risk guideline: a consumption measure. No offline extract holds it; a "
+        "live pull fetches it."),
+    "alcohol_admissions": (
+        "Admission episodes for alcohol-related conditions, narrow measure: hospital "
+        "admissions whose primary diagnosis is alcohol-related, or with an alcohol-related "
+        "external cause as a secondary diagnosis. Directly age-standardised rate per 100,000 "
+        "population, by financial year: a harm measure, not consumption."),
+    "cvd_preventable_mortality": (
+        "Deaths under 75 from cardiovascular diseases considered preventable, directly "
+        "age-standardised rate per 100,000 population, three-year pooled periods."),
+    "smoking_ons_aps": (
+        "ONS Annual Population Survey: percentage of adults aged 18 and over who currently "
+        "smoke cigarettes, by calendar year. A second source shown beside Fingertips 92443, "
+        "never in its place (the two differ after the 2020 survey reweighting)."),
+    "sii_life_expectancy": (
+        "Slope index of inequality in life expectancy at birth: the gap in years between the "
+        "most and the least deprived ends of the area, from life expectancy in each "
+        "deprivation decile of its neighbourhoods (LSOAs). Three-year periods, by sex."),
+}
+
+#: Plain-word meanings of the terms the reports use, for the glossary.
+GLOSSARY: tuple[tuple[str, str], ...] = (
+    ("Window of need", "Life expectancy minus healthy life expectancy: the years a person "
+     "can expect to live in not-good health, for the same area, sex, period and release."),
+    ("95% confidence interval (CI)", "The range within which the true value is expected to "
+     "lie, given the random variation in the data; shown as whiskers or shading where the "
+     "data publish it. Two areas whose intervals overlap may not differ."),
+    ("Benchmark", "The area every value is compared with (England unless a report names "
+     "another)."),
+    ("Polarity", "Which way is better for an indicator: high is good (life expectancy), low "
+     "is good (smoking, obesity), or no judgement (Higher/Lower only)."),
+    ("Better / Similar / Worse", "The comparison with the benchmark (Fingertips method): "
+     "Similar if the area's 95% CI contains the benchmark's value, otherwise Better or Worse "
+     "by the indicator's polarity. Where the data carry no CI, the label Fingertips "
+     "published is shown."),
+    ("Higher / Lower", "The comparison for an indicator with no judgement of which way is "
+     "better."),
+    ("Not compared", "No value, no benchmark value for the same period, or the benchmark "
+     "itself."),
+    ("Period", "The time a value covers: a calendar year (2022), a financial year (2022/23) "
+     "or a rolling three-year period (2021 - 23). 'Latest' means each area's own latest "
+     "period with a value."),
+    ("Release", "The publication a value comes from. An earlier release (more than a year "
+     "older than the indicator's newest) is hatched in figures and named in the legend; a "
+     "value replaced by a later release is kept as superseded, never shown as current."),
+    ("Slope index of inequality (SII)", "The gap, in the indicator's units, between the most "
+     "and least deprived ends of an area's population, read off a line fitted across its "
+     "deprivation deciles."),
+    ("Relative index of inequality (RII)", "The same comparison as the SII, as a ratio."),
+    ("Spine chart", "Each indicator's range across areas of the same type (worst to best, "
+     "and the 25th to 75th percentile), centred on the benchmark, with better to the right."),
+    ("— (reason)", "A value not in the data: shown as a dash with the reason, never filled "
+     "in."),
+)
+
+
+def definition(key_or_id: object) -> str:
+    """The plain-word definition of an indicator ("" when the catalogue has none).
+
+    Examples
+    --------
+    >>> definition("obesity").startswith("Percentage of adults aged 18 and over")
+    True
+    """
+    return DEFINITIONS.get(indicator_spec(key_or_id).key, "")
+
+
+POLARITY_WORDS: dict[int, str] = {
+    POLARITY_HIGH_IS_GOOD: "high is good",
+    POLARITY_LOW_IS_GOOD: "low is good",
+    POLARITY_NO_JUDGEMENT: "no judgement",
+    POLARITY_NOT_APPLICABLE: "not compared",
+}

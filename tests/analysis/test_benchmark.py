@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from cw_pophealth import analysis, stats
@@ -152,3 +153,30 @@ class TestBenchmarkFromTheExtracts:
         bench = analysis.benchmark_table(snapshot_table, ["smoking"], [COV, WARKS])
         summary = analysis.benchmark_summary(bench)
         assert summary.loc["Warwickshire"].iloc[0] == "14.1% (Similar), 2018"
+
+
+class TestAPeriodOfAnotherType:
+    def test_a_calendar_year_indicator_takes_the_matching_year(self, snapshot_table):
+        bench = analysis.benchmark_table(snapshot_table, "smoking", [COV], period="2022/23")
+        row = bench.iloc[0]
+        assert (row["period"], row["status"], pd.notna(row["value"])) == ("2022", "OK", True)
+
+    def test_it_says_which_year_it_used(self, snapshot_table):
+        bench = analysis.benchmark_table(snapshot_table, "smoking", [COV], period="2022/23")
+        assert bench.iloc[0]["period_note"].startswith("calendar year 2022 used for 2022/23")
+
+    def test_an_indicator_with_the_label_keeps_it(self, snapshot_table):
+        bench = analysis.benchmark_table(snapshot_table, "physical_inactivity", [COV],
+                                         period="2022/23")
+        assert (bench.iloc[0]["period"], bench.iloc[0]["period_note"]) == ("2022/23", "")
+
+
+class TestMatchingPeriod:
+    @pytest.mark.parametrize(("label", "available", "expected"), [
+        pytest.param("2022/23", ["2021", "2022", "2023"], "2022", id="financial to calendar"),
+        pytest.param("2022", ["2021/22", "2022/23"], "2022/23", id="calendar to financial"),
+        pytest.param("2022/23", ["2020 - 22"], None, id="a 3-year period is not a match"),
+        pytest.param("2022/23", [], None, id="nothing available"),
+    ])
+    def test_takes_the_period_overlapping_most(self, label, available, expected):
+        assert analysis.selection.matching_period(label, available)[0] == expected

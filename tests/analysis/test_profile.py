@@ -65,3 +65,36 @@ class TestAreaProfileTable:
         shown = analysis.present_area_profile(profile)
         assert shown.loc[shown["Indicator"].str.contains("92778"), "Area value"].iloc[0] == (
             "no data")
+
+
+class TestRangesCountEachAreaOnce:
+    @pytest.fixture
+    def table(self):
+        # SYNTHETIC: Hartlepool held under two codes for one period (as Barnsley and Sheffield
+        # are, under their codes before and after 2021), the newer release under the second.
+        base = {"indicator_id": 93881, "period": "2022/23"}
+        rows = [{**base, "area_code": code, "value": v} for code, v in
+                ((COV, 30.0), ("E06000001", 10.0), ("E06000003", 40.0), (ENG, 25.0))]
+        rows.append({**base, "area_code": "E06000002", "area_name": "Hartlepool", "value": 12.0,
+                     "release_date": pd.Timestamp("2026-03-01")})
+        return tidy(rows)
+
+    def test_an_area_under_two_codes_counts_once(self, table):
+        row = analysis.area_profile_table(table, COV, indicators=["obesity"]).iloc[0]
+        assert (row["n_areas"], row["minimum"]) == (3, 12.0)
+
+    def test_the_range_says_which_area_types_it_holds(self, table):
+        row = analysis.area_profile_table(table, COV, indicators=["obesity"]).iloc[0]
+        assert row["range_area_types"] == "UA"
+
+    def test_barnsley_and_sheffield_count_once_in_the_real_data(self, snapshot_table):
+        profile = analysis.area_profile_table(snapshot_table, COV,
+                                              indicators=["healthy_life_expectancy"])
+        rows = snapshot_table.loc[(snapshot_table["indicator_id"] == 90362)
+                                  & snapshot_table["current"]
+                                  & snapshot_table["area_type"].isin(["UA", "County"])
+                                  & snapshot_table["value"].notna()]
+        male = profile.loc[profile["sex"] == "Male"].iloc[0]
+        names = rows.loc[(rows["sex"] == "Male") & (rows["period"] == male["period"]),
+                         "area_name"]
+        assert male["n_areas"] == names.nunique() < len(names)

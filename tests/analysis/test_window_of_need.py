@@ -225,3 +225,10 @@ class TestWindowOfNeedFromTheExtracts:
         won_all = analysis.window_of_need(snapshot_table, [COV], period="all")
         wide = analysis.window_of_need_over_time(won_all)
         assert wide.loc[("Coventry", "Male"), "2021 - 23"] == "18.8"
+
+
+class TestSexesParameter:
+    def test_persons_blames_the_parameter_not_the_data(self, snapshot_table):
+        with pytest.raises(ParameterError, match=r"sexes=\['Persons'\].*published for Male, "
+                                                 r"Female only.*Use sexes: \[Male, Female\]"):
+            analysis.window_of_need(snapshot_table, [COV], sexes=["Persons"])

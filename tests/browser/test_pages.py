@@ -51,12 +51,9 @@ class TestPageInABrowser:
         assert pages[page, preset].missing_alt == []
 
     def test_alt_text_is_not_a_placeholder(self, pages, page, preset):
-        found = pages[page, preset].placeholder_alt
-        if found and page != "summary":
-            pytest.xfail("report figures get real alt text from the alt-text work on "
-                         "report.save_figure/show_figure (issue 13), not merged here yet; until "
-                         f"then nbconvert's placeholder stands: {found[0]['alt']!r}")
-        assert found == []
+        # Report figures carry alt text written from the data (report.show_figure), not
+        # nbconvert's "No description has been provided for this image".
+        assert pages[page, preset].placeholder_alt == []
 
     def test_the_screenshot_is_kept(self, pages, page, preset):
         assert pages[page, preset].screenshot_path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import matplotlib.colors as mcolors  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
@@ -135,3 +136,65 @@ class TestTrendLines:
         trend = analysis.trend_table(snapshot_table, ["smoking", "alcohol"], [COV, ENG])
         fig = plots.trend_figure(trend)
         assert "92778" in " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+
+
+def _lab(colour: str):
+    """CIE L*a*b* (D65) of an sRGB colour, for colour differences."""
+    import numpy as np
+
+    rgb = np.array(mcolors.to_rgb(colour))
+    lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722],
+                    [0.0193, 0.1192, 0.9505]]) @ lin / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+class TestTrendLineColours:
+    @pytest.fixture
+    def trend(self, snapshot_table):
+        areas = analysis.area_selection([COV, "E10000031"], ["E12000005", ENG])
+        return analysis.trend_table(snapshot_table, ["obesity"], areas, ENG)
+
+    def test_the_west_midlands_line_is_not_the_better_green(self, trend):
+        ax = plots.trend_lines(trend)
+        line = next(ln for ln in ax.get_lines() if ln.get_label() == "West Midlands")
+        better = plots.comparison_colours()["Better"]
+        assert np.linalg.norm(_lab(line.get_color()) - _lab(better)) > 25
+
+    @pytest.mark.parametrize("colour", plots.AREA_LINE_COLOURS)
+    def test_every_line_colour_differs_from_every_comparison_colour(self, colour):
+        # CIE76 difference above 25: distinct at a glance (a just-noticeable one is about 2.3).
+        assert min(np.linalg.norm(_lab(colour) - _lab(c))
+                   for c in plots.comparison_colours().values()) > 25
+
+
+class TestBenchmarkLabels:
+    def test_a_benchmark_tick_never_crosses_a_value_label(self, bench):
+        # SYNTHETIC: a benchmark value per row (two periods), above a short bar.
+        rows = bench.assign(benchmark_value=[35.0, 24.0, 26.0, 26.0])
+        ax = plots.benchmark_bars(rows)
+        fig = ax.figure
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        ticks = [ln.get_window_extent(renderer) for ln in ax.get_lines()]
+        labels = [t.get_window_extent(renderer) for t in ax.texts if "%" in t.get_text()]
+        assert not any(a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+                       for a in ticks for b in labels)
+
+
+class TestAltTextAndFooters:
+    def test_the_alt_text_gives_each_focus_areas_value_and_comparison(self, bench):
+        fig = plots.benchmark_figure(bench)
+        assert ("Obese adults: Coventry 30.0% (2022/23, worse); Warwickshire 25.0% (2022/23, "
+                "similar)") in plots.alt_text(fig)
+
+    def test_a_figure_of_one_period_is_titled_with_it(self, bench):
+        bench.attrs["period"] = "2022/23"
+        fig = plots.benchmark_figure(bench)
+        assert fig.get_suptitle() == "Risk factors compared with England, 2022/23"
+
+    def test_the_trend_footer_promises_no_shading_without_intervals(self, bench):
+        trend = bench.assign(lower=float("nan"), upper=float("nan"))
+        fig = plots.trend_figure(trend)
+        assert "shading" not in plots.footer_text(fig).lower()

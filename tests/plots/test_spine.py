@@ -44,3 +44,23 @@ class TestSpineChart:
         assert squares == int(profile["earlier_release"].sum()) > 0 and any(
             t.startswith("Square: an earlier release (Fingertips as of January 2020")
             for t in labels)
+
+
+class TestTheRangeLegend:
+    def test_a_range_of_unitary_authorities_only_says_so(self, snapshot_table):
+        profile = analysis.area_profile_table(snapshot_table, "E08000026",
+                                              indicators=["smoking", "physical_inactivity"])
+        ax = plots.spine_chart(profile)
+        labels = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert "Range across unitary authorities: worst to best" in labels
+
+    def test_range_phrase_names_the_types_held(self):
+        assert plots.spine.range_phrase(["UA", "County"]) == "counties & unitary authorities"
+
+    def test_alt_text_names_the_area_and_its_comparisons(self, snapshot_table):
+        profile = analysis.area_profile_table(snapshot_table, "E08000026",
+                                              indicators=["physical_inactivity"])
+        ax = plots.spine_chart(profile)
+        assert plots.alt_text(ax.figure).startswith(
+            "Spine chart: Coventry compared with England on 1 indicator rows. Worse: "
+            "Physically inactive adults")

@@ -94,3 +94,74 @@ class TestWindowOfNeedTrend:
     def test_units_are_years(self, won):
         ax = plots.window_of_need_trend(won)
         assert "LE − HLE" in ax.get_ylabel()
+
+
+def _overlaps(a, b) -> bool:
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+class TestLayoutWithFewRows:
+    @pytest.mark.parametrize("n_rows", [1, 3, 4])
+    def test_the_legend_is_below_the_axis_label(self, won, n_rows):
+        rows = pd.concat([won] * 2, ignore_index=True).head(n_rows)
+        rows = rows.assign(area_code=[f"E0600000{i}" for i in range(n_rows)])
+        ax = plots.window_of_need_bars(rows)
+        fig = ax.figure
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        legend = ax.get_legend().get_window_extent(renderer)
+        label = ax.xaxis.label.get_window_extent(renderer)
+        assert legend.y1 <= label.y0
+
+    def test_the_figure_legend_covers_neither_axis_labels_nor_footer(self, won):
+        fig = plots.window_of_need_figure(won.head(2))
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        legend = fig.legends[0].get_window_extent(renderer)
+        boxes = [ax.xaxis.label.get_window_extent(renderer) for ax in fig.axes]
+        boxes += [t.get_window_extent(renderer) for t in fig.texts]
+        assert not any(_overlaps(legend, box) for box in boxes)
+
+
+class TestLabelsAndWhiskers:
+    @pytest.fixture
+    def wide_cis(self, won):
+        # SYNTHETIC: CIs wide enough to reach into a narrow gap.
+        return won.head(1).assign(le=80.0, le_lower=77.0, le_upper=83.0, hle=66.0,
+                                  hle_lower=62.5, hle_upper=69.5, gap=14.0)
+
+    @pytest.mark.parametrize("fixture", ["won", "wide_cis"])
+    def test_no_whisker_crosses_a_label(self, fixture, request):
+        ax = plots.window_of_need_bars(request.getfixturevalue(fixture))
+        fig = ax.figure
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        whiskers = [line.get_window_extent(renderer) for c in ax.collections
+                    for line in [c]]
+        labels = [t.get_window_extent(renderer) for t in ax.texts if t.get_text()]
+        assert not any(_overlaps(w, t) for w in whiskers for t in labels)
+
+    def test_a_gap_label_that_does_not_fit_follows_the_le_label(self, wide_cis):
+        ax = plots.window_of_need_bars(wide_cis)
+        assert "LE 80.0 · gap 14.0 yrs" in all_text(ax)
+
+
+class TestFootersPromiseOnlyWhatExists:
+    def test_no_gap_interval_is_promised_when_none_can_be_computed(self, won):
+        footer = " ".join(plots.footer_text(plots.window_of_need_figure(won)).split())
+        assert "approximation is in the table" not in footer and "none can be computed" in footer
+
+    def test_no_shading_is_promised_when_none_is_drawn(self, won):
+        footer = " ".join(plots.footer_text(plots.window_of_need_trend_figure(won)).split())
+        assert "shading =" not in footer.lower() and "no interval is shaded" in footer
+
+
+class TestAltText:
+    def test_says_what_the_figure_shows_from_the_data(self, won):
+        alt = plots.alt_text(plots.window_of_need_figure(won))
+        assert alt.startswith("Bar chart: life expectancy split into healthy life expectancy "
+                              "and the window of need") and "Coventry 18.8 years (2021 - 23)" in alt
+
+    def test_the_trend_alt_text_names_the_areas_without_a_gap(self, won):
+        alt = plots.alt_text(plots.window_of_need_trend_figure(won))
+        assert "No gap in any period for North Warwickshire, Warwickshire." in alt

@@ -47,7 +47,7 @@ class TestNamesFromTheDataAreEscaped:
 
     def test_no_html_page_contains_the_script_as_markup(self, published):
         pages = [p for p in published_files(published[0]) if p.suffix == ".html"]
-        assert len(pages) == 2  # the report and the index
+        assert len(pages) == 3  # the report, its glossary and the index
         assert [p.name for p in pages if SCRIPT in p.read_text(encoding="utf-8")] == []
 
     def test_the_index_lists_the_figure_under_its_escaped_title(self, published):

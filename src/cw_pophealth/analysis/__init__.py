@@ -52,11 +52,13 @@ from cw_pophealth.analysis.inequalities import (
 )
 from cw_pophealth.analysis.present import (
     benchmark_summary,
+    earlier_release_note,
     present_area_profile,
     present_benchmark,
     present_coverage,
     present_local_estimates,
     present_window_of_need,
+    report_heading,
     window_of_need_over_time,
 )
 from cw_pophealth.analysis.profile import PEER_AREA_TYPES, area_profile_table
@@ -104,4 +106,6 @@ __all__ = [
     "trend_table",
     "window_of_need",
     "window_of_need_over_time",
+    "earlier_release_note",
+    "report_heading",
 ]

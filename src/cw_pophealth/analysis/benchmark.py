@@ -18,6 +18,7 @@ from cw_pophealth.analysis.selection import (
     indicator_rows,
     is_explicit_period,
     latest_period,
+    matching_period,
     resolve_periods,
     select,
 )
@@ -104,10 +105,17 @@ def one_benchmark_table(table: pd.DataFrame, indicator: Any, area_frame: pd.Data
     has_any = ctx.valued_codes & set(codes)
     what = f"{spec.short_name} ({spec.indicator_id})"
     per_area = not is_explicit_period(period) and str(period).strip().lower() != ALL_PERIODS
+    period_notes: dict[str, str] = {}
     if is_explicit_period(period):
         # Requested labels are kept even where this indicator lacks them: those rows say
         # "No value for <area> in <period>" (benchmark_table raises if no indicator has them).
         periods = [str(p).strip() for p in ([period] if isinstance(period, str) else period)]
+        # A label of another period type (2022/23 for a calendar-year indicator) takes the
+        # indicator's own matching period, and every row says which it used.
+        matched = [matching_period(p, ctx.bounds) for p in periods]
+        period_notes = {m: note for (m, note) in matched if m is not None and note}
+        periods = [m if m is not None else p for p, (m, _) in zip(periods, matched,
+                                                                   strict=True)]
     elif not has_any and ctx.bench_latest is None:
         periods = []
     elif per_area and ctx.bench_latest is not None:
@@ -225,6 +233,8 @@ def one_benchmark_table(table: pd.DataFrame, indicator: Any, area_frame: pd.Data
         period_start=pd.to_datetime(out["period"].map(bounds)),
         earlier_release=earlier_release(pd.Series(spec.indicator_id, index=out.index),
                                         out["release_date"], table),
+        period_note=out["period"].map(lambda p: period_notes.get(p, "") if pd.notna(p)
+                                      else ""),
     )
     columns = ["indicator_id", "indicator_key", "indicator_name", "unit", "value_type",
                "polarity", "area_code", "area_name", "role", "sex", "period", "period_start",
@@ -232,7 +242,7 @@ def one_benchmark_table(table: pd.DataFrame, indicator: Any, area_frame: pd.Data
                "benchmark_value", "comparison", "comparison_source", "computed_comparison",
                "published_comparison", "agrees_with_published", "status", "value_note",
                "source", "source_ref", "release", "release_date", "earlier_release",
-               "benchmark_release"]
+               "benchmark_release", "period_note"]
     return out.loc[:, columns]
 
 
@@ -307,6 +317,12 @@ def benchmark_table(table: pd.DataFrame, indicators: Any, areas: Any,
                           f"{', '.join(map(str, out['indicator_id'].unique()))} in {codes}.")
     if area_frame.attrs.get("area_note"):
         out.attrs["area_note"] = area_frame.attrs["area_note"]
+    out.attrs["period"] = period if isinstance(period, str) else ", ".join(map(str, period))
+    if len(out) and "period_note" in out and (out["period_note"] != "").any():
+        notes = out.loc[out["period_note"] != ""].drop_duplicates("indicator_id")
+        out.attrs["period_note"] = "; ".join(
+            f"{r.indicator_name} ({r.indicator_id}): {r.period_note}"
+            for r in notes.itertuples(index=False))
     logger.info("Benchmark table: %d rows for %d indicator(s) and %d area(s) vs %s", len(out),
                 len(specs), len(area_frame), benchmark_code)
     return out

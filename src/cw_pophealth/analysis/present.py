@@ -8,7 +8,8 @@ import pandas as pd
 from cw_pophealth.analysis.releases import short_release
 from cw_pophealth.periods import period_order
 
-__all__ = ["benchmark_summary", "present_area_profile", "present_benchmark", "present_coverage",
+__all__ = ["benchmark_summary", "earlier_release_note", "present_area_profile",
+           "present_benchmark", "present_coverage", "report_heading",
            "present_local_estimates", "present_window_of_need", "window_of_need_over_time"]
 
 
@@ -222,3 +223,82 @@ def present_local_estimates(local: pd.DataFrame, areas) -> pd.DataFrame:
                    "Health); not the 3-year Fingertips 90366",
         "Release": [short_release(release.get(c)) for c in wide.index],
     }).reset_index(drop=True)
+
+
+def _and(names) -> str:
+    names = [str(n) for n in dict.fromkeys(names)]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def report_heading(areas: pd.DataFrame, *, benchmark: str | None = None,
+                   period: object = "latest") -> str:
+    """The heading a report opens with, naming its actual areas, benchmark and period.
+
+    Parameters
+    ----------
+    areas : pandas.DataFrame
+        :func:`~cw_pophealth.analysis.area_selection` output (areas and their roles).
+    benchmark : str, optional
+        The benchmark's name; without one, the comparators are named as such.
+    period : str, default "latest"
+        The report's ``period`` parameter.
+
+    Returns
+    -------
+    str
+        Plain text (escape it before it goes into Markdown: ``report.markdown``).
+
+    Examples
+    --------
+    >>> areas = pd.DataFrame({"area_name": ["Coventry", "Warwickshire", "Rugby", "England"],
+    ...                       "role": ["focus", "focus", "district of Warwickshire",
+    ...                                "comparator"]})
+    >>> report_heading(areas, benchmark="England",
+    ...                period="2022/23")  # doctest: +NORMALIZE_WHITESPACE
+    'Coventry and Warwickshire (with the districts of Warwickshire) compared with England,
+    2022/23'
+    >>> report_heading(areas)  # doctest: +NORMALIZE_WHITESPACE
+    "Coventry and Warwickshire (with the districts of Warwickshire), beside England; each
+    area's latest period"
+    """
+    roles = areas["role"].astype(str)
+    text = _and(areas.loc[roles == "focus", "area_name"]) or "The selected areas"
+    counties = [r.removeprefix("district of ") for r in dict.fromkeys(roles)
+                if r.startswith("district of ")]
+    if counties:
+        text += f" (with the districts of {_and(counties)})"
+    comparators = [n for n in areas.loc[roles == "comparator", "area_name"] if n != benchmark]
+    if benchmark:
+        text += f" compared with {benchmark}"
+        if comparators:
+            text += f", beside {_and(comparators)}"
+    elif comparators:
+        text += f", beside {_and(comparators)}"
+    when = str(period).strip()
+    if when.lower() in ("latest", ""):
+        return text + ("; each area's latest period" if not benchmark or comparators
+                       else ", each area's latest period")
+    if when.lower() == "all":
+        return text + ", every period"
+    return f"{text}, {when}"
+
+
+def earlier_release_note(frame: pd.DataFrame) -> str:
+    """Which areas' values are from an earlier release, and which release, from the table.
+
+    ``frame`` is a :func:`benchmark_table` or :func:`window_of_need` table. Returns "" when no
+    value shown is from an earlier release.
+    """
+    if "earlier_release" not in frame.columns:
+        return ""
+    old = frame.loc[frame["earlier_release"].fillna(False).astype(bool)]
+    if old.empty:
+        return ""
+    release_col = "release" if "release" in old.columns else "le_release"
+    parts = []
+    for name, rows in old.groupby("area_name", sort=False):
+        periods = ", ".join(dict.fromkeys(map(str, rows["period"].dropna())))
+        releases = "; ".join(dict.fromkeys(short_release(r) for r in rows[release_col].dropna()))
+        parts.append(f"{name} ({periods}: {releases})")
+    return ("Values from an earlier release (more than a year older than the indicator's "
+            "newest), hatched in the figures: " + "; ".join(parts) + ".")

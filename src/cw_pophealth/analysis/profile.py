@@ -16,7 +16,7 @@ from cw_pophealth.periods import LATEST
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PEER_AREA_TYPES", "area_profile_table"]
+__all__ = ["PEER_AREA_TYPES", "area_profile_table", "one_row_per_area"]
 
 #: Tidy ``area_type`` values that count as peers of an area of a given type, for spine-chart
 #: ranges: upper tier (Fingertips 502, counties & UAs) for counties and UAs, lower tier (501,
@@ -38,13 +38,32 @@ def _peer_values(table: pd.DataFrame, indicator_id: int, peers: tuple[str, ...]
     """The current values of an indicator's peer areas by (sex, period), in table order,
     computed once per table: every area's spine chart in a fan-out shares them. Superseded
     releases are left out, so an area with two releases of a period counts once."""
-    def compute() -> dict[tuple[str, str], np.ndarray]:
+    def compute() -> dict[tuple[str, str], tuple[np.ndarray, tuple[str, ...]]]:
         rows = select(indicator_rows(table, indicator_id))
-        rows = rows.loc[rows["area_type"].isin(peers) & rows["value"].notna()]
-        return {(str(sex), str(period)): group.to_numpy(dtype=float)
-                for (sex, period), group in rows.groupby(["sex", "period"], sort=False)["value"]}
+        rows = one_row_per_area(rows.loc[rows["area_type"].isin(peers) & rows["value"].notna()])
+        return {(str(sex), str(period)): (group["value"].to_numpy(dtype=float),
+                                          tuple(sorted(set(group["area_type"].astype(str)))))
+                for (sex, period), group in rows.groupby(["sex", "period"], sort=False)}
 
     return memo(table, ("peer values", int(indicator_id), peers), compute)
+
+
+def one_row_per_area(rows: pd.DataFrame) -> pd.DataFrame:
+    """Count each area once per sex and period, though the data hold it under two codes.
+
+    An area whose ONS code changed (Barnsley E08000016 to E08000038 and Sheffield E08000019 to
+    E08000039 after their 2021 boundary change) appears in the data under both codes for the
+    same periods, from different sources. Rows of the same area name and type, sex and period
+    are one area: the row of the newest release is kept (on a tie, the newer code).
+    """
+    if rows.empty:
+        return rows
+    order = rows.sort_values(["release_date", "area_code"], kind="stable", na_position="first")
+    kept = order.drop_duplicates(["area_name", "area_type", "sex", "period"], keep="last")
+    dropped = len(rows) - len(kept)
+    if dropped:
+        logger.debug("%d peer row(s) of areas held under two codes counted once", dropped)
+    return kept.loc[rows.index.intersection(kept.index)]
 
 
 def _peer_stats(values: np.ndarray) -> dict[str, float]:
@@ -89,8 +108,9 @@ def area_profile_table(table: pd.DataFrame, area_code: str, *, indicators=None,
     Returns
     -------
     pandas.DataFrame
-        The :func:`benchmark_table` columns plus ``n_areas``, ``minimum``, ``q25``,
-        ``median``, ``q75``, ``maximum``, ``worst``, ``best``, ``half_range``,
+        The :func:`benchmark_table` columns plus ``n_areas``, ``range_area_types`` (the tidy
+        area types the range holds, e.g. "UA" where the data hold no county values),
+        ``minimum``, ``q25``, ``median``, ``q75``, ``maximum``, ``worst``, ``best``, ``half_range``,
         ``spine_worst``, ``spine_q25``, ``spine_q75``, ``spine_best``, ``spine_area``.
     """
     code = str(area_code).strip().upper()
@@ -108,8 +128,9 @@ def area_profile_table(table: pd.DataFrame, area_code: str, *, indicators=None,
         peer_values = _peer_values(table, spec.indicator_id, tuple(peers))
         extra = []
         for row in part.itertuples(index=False):
-            vals = peer_values.get((row.sex, row.period), _NO_VALUES)
-            extra.append({"n_areas": int(vals.size), **_peer_stats(vals)})
+            vals, types = peer_values.get((row.sex, row.period), (_NO_VALUES, ()))
+            extra.append({"n_areas": int(vals.size), "range_area_types": ", ".join(types),
+                          **_peer_stats(vals)})
         parts.append(pd.concat([part.reset_index(drop=True), pd.DataFrame(extra)], axis=1))
     out = pd.concat(parts, ignore_index=True)
     low_good = out["polarity"] == catalogue.POLARITY_LOW_IS_GOOD

@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["AREA_COLUMNS", "STATUS_OK", "area_selection", "as_area_frame", "as_codes",
            "confidence_columns", "indicator_rows", "is_explicit_period", "latest_period",
+           "matching_period",
            "resolve_periods", "select", "selection_note"]
 
 #: ``status`` of a row whose value(s) are present.
@@ -217,6 +218,52 @@ def resolve_periods(rows: pd.DataFrame, period: Any, *,
         )
     return [str(p).strip() for p in wanted]
 
+
+
+def matching_period(label: str, available: Any) -> tuple[str | None, str]:
+    """The indicator's own period for a requested label, and a note saying which was used.
+
+    The label itself when ``available`` has it. Otherwise the available period of about the
+    same length (within a quarter) that overlaps the requested one most: a calendar-year
+    indicator (smoking, "2022") asked for the financial year "2022/23" takes 2022, the
+    calendar year holding nine of its twelve months. ``(None, "")`` when nothing overlaps.
+
+    Examples
+    --------
+    >>> matching_period("2022/23", ["2021", "2022", "2023"])
+    ('2022', 'calendar year 2022 used for 2022/23 (the year holding most of it)')
+    >>> matching_period("2022/23", ["2022/23"])
+    ('2022/23', '')
+    >>> matching_period("2022/23", ["2020 - 22"])
+    (None, '')
+    """
+    from cw_pophealth.periods import parse_period
+
+    wanted = str(label).strip()
+    labels = [str(a) for a in dict.fromkeys(available) if pd.notna(a)]
+    if wanted in labels:
+        return wanted, ""
+    try:
+        start, end = parse_period(wanted)
+    except ValueError:
+        return None, ""
+    length = (end - start).days
+    best, best_overlap = None, 0
+    for candidate in labels:
+        try:
+            c_start, c_end = parse_period(candidate)
+        except ValueError:
+            continue
+        if abs((c_end - c_start).days - length) > length / 4:
+            continue
+        overlap = (min(end, c_end) - max(start, c_start)).days
+        if overlap > best_overlap:
+            best, best_overlap = candidate, overlap
+    if best is None:
+        return None, ""
+    kind = "calendar year" if best.isdigit() else "period"
+    unit = "year" if best.isdigit() else "period"
+    return best, f"{kind} {best} used for {wanted} (the {unit} holding most of it)"
 
 
 def confidence_columns(confidence: float) -> tuple[str, str, str]:

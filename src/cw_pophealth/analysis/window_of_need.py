@@ -19,6 +19,8 @@ from cw_pophealth.analysis.selection import (
 )
 from cw_pophealth.catalogue import HEALTHY_LIFE_EXPECTANCY_ID as HLE
 from cw_pophealth.catalogue import LIFE_EXPECTANCY_ID as LE
+from cw_pophealth.catalogue import indicator_spec
+from cw_pophealth.errors import ParameterError
 from cw_pophealth.periods import ALL_PERIODS, LATEST
 
 logger = logging.getLogger(__name__)
@@ -92,6 +94,25 @@ def _pairs(le_rows: pd.DataFrame, hle_rows: pd.DataFrame, lower: str,
     return frame
 
 
+def _check_sexes(table: pd.DataFrame, sexes: list[str]) -> None:
+    """Blame the ``sexes`` parameter, not the data, for a sex LE and HLE are not published for.
+
+    Raises
+    ------
+    ParameterError
+        Naming each sex of ``sexes`` that LE and HLE are not published for (the catalogue's
+        sexes of 90366 and 90362: males and females, never persons), and those that are.
+    """
+    published = [s for s in indicator_spec(LE).sexes if s in indicator_spec(HLE).sexes]
+    wrong = [s for s in sexes if s not in published]
+    if not sexes or wrong:
+        choices = ", ".join(published)
+        raise ParameterError(
+            f"sexes={sexes!r}: life expectancy (90366) and healthy life expectancy (90362) are "
+            f"published for {choices} only, not for {', '.join(map(repr, wrong)) or 'no sex'}. "
+            f"Use sexes: [{choices}] (or one of them).")
+
+
 def window_of_need(table: pd.DataFrame, areas: Any, *, sexes: Any = ("Male", "Female"),
                    period: Any = LATEST, confidence: float = 0.95) -> pd.DataFrame:
     """Life expectancy, healthy life expectancy and the gap between them ("window of need").
@@ -139,7 +160,8 @@ def window_of_need(table: pd.DataFrame, areas: Any, *, sexes: Any = ("Male", "Fe
         If neither LE nor HLE has any value, or a requested period is absent (naming
         ``period``).
     ParameterError
-        For a confidence level Fingertips does not publish limits at.
+        For a confidence level Fingertips does not publish limits at, or a sex that LE and
+        HLE are not published for (``sexes=["Persons"]``), naming the parameter.
 
     Examples
     --------
@@ -152,6 +174,7 @@ def window_of_need(table: pd.DataFrame, areas: Any, *, sexes: Any = ("Male", "Fe
     area_frame = as_area_frame(areas, table)
     codes = list(area_frame["area_code"])
     sexes = [sexes] if isinstance(sexes, str) else list(sexes)
+    _check_sexes(table, sexes)
     every = select(table, indicator_id=[LE, HLE], area_codes=codes, sex=sexes,
                    current_only=False)
     current = every.loc[every["current"].astype(bool)]

@@ -36,8 +36,10 @@ from cw_pophealth.plots.style import (
     no_data_panel,
     period_label,
     record,
+    set_alt_text,
     source_note,
     unit_suffix,
+    value_text,
 )
 
 logger = logging.getLogger(__name__)
@@ -122,6 +124,9 @@ def benchmark_bars(bench: pd.DataFrame, *, indicator=None, sex: str | None = Non
             ax.errorbar(row.value, yi, xerr=[[row.value - row.lower], [row.upper - row.value]],
                         fmt="none", ecolor="#1A1A1A", elinewidth=1, capsize=2.5)
             end = row.upper
+        if per_row_benchmark and pd.notna(row.benchmark_value):
+            # The label starts after the benchmark tick too, so the tick never crosses it.
+            end = max(end, row.benchmark_value)
         label = f"{row.value:.1f}{unit_suffix(unit)}" + (f" ({row.period})" if several_periods
                                                          else "")
         ax.text(end + xmax * 0.01, yi, label, va="center", ha="left", fontsize=8, zorder=6,
@@ -161,7 +166,47 @@ def benchmark_bars(bench: pd.DataFrame, *, indicator=None, sex: str | None = Non
     finish(fig, ax, title=title or f"{name} ({iid}), {period}", source=source_note(data),
             period=period, note=note, footer=footer, kind="benchmark_bars")
     record(fig, release_handles=extra)
+    if footer:
+        set_alt_text(fig, benchmark_alt_text(data))
     return ax
+
+
+def _focus_first(frame: pd.DataFrame) -> pd.DataFrame:
+    """Focus areas and the benchmark, for alt text (the other areas are counted)."""
+    bcode = frame["benchmark_code"].iloc[0] if "benchmark_code" in frame and len(frame) else None
+    keep = (frame["role"].astype(str) == "focus") | (frame["area_code"] == bcode)
+    return frame.loc[keep]
+
+
+def benchmark_alt_text(bench: pd.DataFrame) -> str:
+    """Alt text for benchmark bars: each indicator's focus areas and benchmark, with their
+    period and comparison, from the data (other areas are counted, and are in the table)."""
+    if bench.empty:
+        return "Bar chart with no data."
+    bname = benchmark_name(bench)
+    focus = bench.loc[bench["role"].astype(str) == "focus", "area_name"]
+    areas = ", ".join(dict.fromkeys(map(str, focus))) or "the areas"
+    parts = [f"Bar charts comparing {areas} with {bname}, one per indicator."]
+    for (_iid, sex), rows in bench.groupby(["indicator_id", bench["sex"].fillna("Persons")],
+                                           sort=False):
+        name = str(rows["indicator_name"].iloc[0])
+        unit = str(rows["unit"].iloc[0])
+        label = name + ("" if sex == "Persons" else f", {sex}")
+        if rows["value"].isna().all():
+            parts.append(f"{label}: no data for any area.")
+            continue
+        phrases = []
+        for r in _focus_first(rows).itertuples(index=False):
+            if pd.isna(r.value):
+                phrases.append(f"{r.area_name} not in data")
+                continue
+            cmp = ("" if str(r.comparison) in ("Not compared", "nan") or r.area_code
+                   == r.benchmark_code else f", {str(r.comparison).lower()}")
+            phrases.append(f"{r.area_name} {value_text(r.value, unit)} ({r.period}{cmp})")
+        others = len(rows) - len(_focus_first(rows))
+        more = f"; and {others} other areas" if others else ""
+        parts.append(f"{label}: " + "; ".join(phrases) + more + ".")
+    return " ".join(parts)
 
 
 def _release_handles(data: pd.DataFrame, earlier: pd.Series, per_row_benchmark: bool,
@@ -245,17 +290,26 @@ def benchmark_figure(bench: pd.DataFrame, *, ncols: int = 2, palette=None,
         draw=lambda part, ax, label: benchmark_bars(
             part, ax=ax, palette=palette, footer=False, show_legend=False,
             title=f"{label}, {period_label(part)}"))
-    fig.suptitle(title or f"Risk factors compared with {benchmark_name(bench)}, each area's "
-                          "latest period", x=0.01, ha="left", fontsize=13, fontweight="bold")
+    requested = bench.attrs.get("period")
+    when = (f"{requested}" if requested and str(requested).lower() not in ("latest", "all")
+            else "each area's latest period")
+    fig.suptitle(title or f"Risk factors compared with {benchmark_name(bench)}, {when}",
+                 x=0.01, ha="left", fontsize=13, fontweight="bold")
     periods = "; ".join(
         f"{iid}: {period_label(g)}" for iid, g in bench.groupby("indicator_id", sort=False))
     record(fig, title=fig.get_suptitle(), kind="benchmark_figure")
-    add_footer(fig, source=source_note(bench), period=periods,
-               note="Bars: value with 95% CI where published; dashed line or black ticks: "
-                    "benchmark value for the same period; hatched bars: an earlier release. "
-                    "Where an area's latest period is older than the others', it is named on "
-                    "the bar" + (f". {bench.attrs['area_note']}" if bench.attrs.get("area_note")
-                                 else ""))
+    hatched = bool(bench["earlier_release"].fillna(False).astype(bool).any()
+                   ) if "earlier_release" in bench else False
+    note = ("Bars: value" + (" with 95% CI where published" if bench["lower"].notna().any()
+                             else "") + "; dashed line or black ticks: benchmark value for the "
+            "same period" + ("; hatched bars: an earlier release" if hatched else "")
+            + ". Where an area's period differs from the others', it is named on the bar")
+    if bench.attrs.get("period_note"):
+        note += f". {bench.attrs['period_note']}"
+    if bench.attrs.get("area_note"):
+        note += f". {bench.attrs['area_note']}"
+    add_footer(fig, source=source_note(bench), period=periods, note=note)
+    set_alt_text(fig, benchmark_alt_text(bench))
     return fig
 
 
@@ -310,6 +364,7 @@ def trend_lines(trend: pd.DataFrame, *, indicator=None, sex: str | None = None,
             labels_at_end.append((x[-1], yv[-1], area, BENCHMARK_COLOUR))
         elif any(role.startswith(r) for r in context_roles):
             ax.plot(x, yv, color=CONTEXT_COLOUR, linewidth=1.0, zorder=1)
+            record(fig, context_lines=True)
             labels_at_end.append((x[-1], yv[-1], area, "#8C8C8C"))
         else:
             colour = next(line_colours, "#555555")
@@ -317,6 +372,7 @@ def trend_lines(trend: pd.DataFrame, *, indicator=None, sex: str | None = None,
             if group["lower"].notna().any():
                 ax.fill_between(x, group["lower"], group["upper"], color=colour, alpha=0.09,
                                 linewidth=0, zorder=2)
+                record(fig, shaded=True)
             old = (group["earlier_release"].fillna(False).astype(bool).to_numpy()
                    if "earlier_release" in group else np.zeros(len(group), dtype=bool))
             fill = np.array([colour_for(c, colours) for c in group["comparison"]], dtype=object)
@@ -352,6 +408,8 @@ def trend_lines(trend: pd.DataFrame, *, indicator=None, sex: str | None = None,
                   title=f"Marker colour: compared with {bname} in that period",
                   title_fontsize=7.5, frameon=False)
     record(fig, release_handles=earlier_marker)
+    if any_earlier:
+        record(fig, any_earlier=True)
     period = f"{periods[0]} to {periods[-1]}" if periods else "no data"
     finish(fig, ax, title=title or f"{name} ({iid}) over time", source=source_note(data),
             period=period, note=COMPARISON_RULE.format(benchmark=bname), footer=footer,
@@ -395,8 +453,43 @@ def trend_figure(trend: pd.DataFrame, *, ncols: int = 2, palette=None,
     periods = "; ".join(f"{iid}: {p.iloc[0]} to {p.iloc[-1]}" for iid, p in spans.items()
                         if len(p))
     record(fig, title=fig.get_suptitle(), kind="trend_figure")
-    add_footer(fig, source=source_note(trend), period=periods or "no data",
-               note="Grey lines: districts (context). Shading: 95% CI where published; square "
-                    "markers: an earlier release" + (f". {trend.attrs['area_note']}"
-                                                     if trend.attrs.get("area_note") else ""))
+    meta = figure_metadata(fig)
+    parts = []
+    if meta.get("context_lines"):
+        parts.append("Grey lines: districts (context)")
+    if meta.get("shaded"):
+        parts.append("shading: 95% CI of the focus areas where published")
+    if meta.get("any_earlier"):
+        parts.append("square markers: an earlier release")
+    note = "; ".join(parts) or "Markers: the comparison with the benchmark in each period"
+    if trend.attrs.get("area_note"):
+        note += f". {trend.attrs['area_note']}"
+    add_footer(fig, source=source_note(trend), period=periods or "no data", note=note)
+    set_alt_text(fig, trend_alt_text(trend))
     return fig
+
+
+def trend_alt_text(trend: pd.DataFrame) -> str:
+    """Alt text for trend lines: each focus area's and the benchmark's first and latest value
+    per indicator, from the data."""
+    valued = trend.dropna(subset=["value"])
+    if valued.empty:
+        return "Line charts over time with no data."
+    bname = benchmark_name(trend)
+    parts = [f"Line charts over time, one per indicator, with markers coloured by the "
+             f"comparison with {bname} in each period."]
+    for (_iid, sex), rows in valued.groupby(["indicator_id", valued["sex"].fillna("Persons")],
+                                            sort=False):
+        unit = str(rows["unit"].iloc[0])
+        label = str(rows["indicator_name"].iloc[0]) + ("" if sex == "Persons" else f", {sex}")
+        phrases = []
+        for name, g in _focus_first(rows).sort_values("period_start", kind="stable").groupby(
+                "area_name", sort=False):
+            first, last = g.iloc[0], g.iloc[-1]
+            phrases.append(f"{name} {value_text(last['value'], unit)} in {last['period']}"
+                           if len(g) == 1 else
+                           f"{name} from {value_text(first['value'], unit)} in "
+                           f"{first['period']} to {value_text(last['value'], unit)} in "
+                           f"{last['period']}")
+        parts.append(f"{label}: " + "; ".join(phrases) + ".")
+    return " ".join(parts)

@@ -20,16 +20,29 @@ from cw_pophealth.plots.style import (
     finish,
     legend_labels,
     new_axes,
+    set_alt_text,
     source_note,
 )
 
-__all__ = ["spine_chart"]
+__all__ = ["range_phrase", "spine_alt_text", "spine_chart"]
 
-_PEER_PHRASES = {
-    ("UA", "County"): "counties & unitary authorities",
-    ("District", "UA"): "districts & unitary authorities",
-    ("Region",): "regions",
-}
+_TYPE_WORDS = {"County": "counties", "UA": "unitary authorities", "District": "districts",
+               "Region": "regions", "England": "England"}
+
+
+def range_phrase(area_types) -> str:
+    """"counties & unitary authorities", or "unitary authorities" when the range holds only
+    UAs: the types of the areas whose values the ranges hold, not the types asked for.
+
+    Examples
+    --------
+    >>> range_phrase(["UA"]), range_phrase(["County", "UA"])
+    ('unitary authorities', 'counties & unitary authorities')
+    """
+    words = [_TYPE_WORDS.get(t, t) for t in sorted(set(area_types), key=list(_TYPE_WORDS).index
+                                                   if set(area_types) <= set(_TYPE_WORDS)
+                                                   else str)]
+    return " & ".join(words) if words else "areas of the same type"
 
 
 def spine_chart(profile: pd.DataFrame, *, ax: Axes | None = None, palette=None,
@@ -108,8 +121,11 @@ def spine_chart(profile: pd.DataFrame, *, ax: Axes | None = None, palette=None,
     area = str(data["area_name"].iloc[0]) if n else ""
     code = str(data["area_code"].iloc[0]) if n and "area_code" in data.columns else ""
     bname = benchmark_name(data)
-    peers = _PEER_PHRASES.get(tuple(profile.attrs.get("peer_area_types", ())),
-                              "areas of the same type")
+    held = ([t.strip() for cell in data["range_area_types"].dropna() for t in
+             str(cell).split(",") if t.strip()] if "range_area_types" in data else [])
+    peers = range_phrase(held) if held else "areas of the same type"
+    if _range_note(data):
+        peers += " where the data hold them (see the footer)"
     handles = comparison_legend_handles(legend_labels(data), palette) + [
         Patch(color="#D9D9D9", label=f"Range across {peers}: worst to best"),
         Patch(color="#8C8C8C", label="25th to 75th percentile"),
@@ -130,5 +146,44 @@ def spine_chart(profile: pd.DataFrame, *, ax: Axes | None = None, palette=None,
     finish(fig, ax, title=title or f"Area profile: {area} ({code}) compared with {bname}",
             source=source_note(data), period=period,
             note="Spine scaled so the area furthest from England reaches the edge; values in "
-                 "each indicator's own units", footer=footer, kind="spine_chart")
+                 "each indicator's own units" + _range_note(data), footer=footer,
+            kind="spine_chart")
+    set_alt_text(fig, spine_alt_text(data))
     return ax
+
+
+def _range_note(data: pd.DataFrame) -> str:
+    """Which rows' ranges hold which areas, when they differ between rows."""
+    if "range_area_types" not in data or data["range_area_types"].dropna().nunique() <= 1:
+        return ""
+    groups = data.dropna(subset=["value"]).groupby("range_area_types", sort=False)[
+        "indicator_id"].agg(lambda s: ", ".join(map(str, dict.fromkeys(s))))
+    return ". Ranges: " + "; ".join(
+        f"{range_phrase([t.strip() for t in types.split(',')])} for {ids}"
+        for types, ids in groups.items() if types)
+
+
+def _sex_suffix(sex: object) -> str:
+    return "" if str(sex) in ("Persons", "nan", "<NA>") else f" ({sex})"
+
+
+def spine_alt_text(profile: pd.DataFrame) -> str:
+    """Alt text for the spine chart: the area's comparison on each indicator, from the data."""
+    if profile.empty:
+        return "Spine chart with no data."
+    area = str(profile["area_name"].iloc[0])
+    bname = benchmark_name(profile)
+    parts = [f"Spine chart: {area} compared with {bname} on {len(profile)} indicator rows."]
+    for label in ("Worse", "Similar", "Better", "Higher", "Lower", "Not compared"):
+        rows = profile.loc[(profile["comparison"].astype(str) == label)
+                           & profile["value"].notna()]
+        if len(rows):
+            items = "; ".join(
+                f"{r.indicator_name}{_sex_suffix(r.sex)} {r.value:.1f}"
+                + (f" against {r.benchmark_value:.1f}" if pd.notna(r.benchmark_value) else "")
+                for r in rows.itertuples(index=False))
+            parts.append(f"{label}: {items}.")
+    missing = profile.loc[profile["value"].isna(), "indicator_name"]
+    if len(missing):
+        parts.append("Not in data: " + ", ".join(dict.fromkeys(map(str, missing))) + ".")
+    return " ".join(parts)

@@ -53,9 +53,18 @@ DEFAULT_PALETTE = "colour-blind-safe"
 #: Window-of-need bar colours (Okabe-Ito): years in good health, years in not-good health.
 HLE_COLOUR = "#0072B2"
 GAP_COLOUR = "#E69F00"
-#: Lines for focus areas in trend charts (Paul Tol's "muted" scheme, colour-blind safe),
-#: chosen to differ from the comparison colours used for the markers.
-AREA_LINE_COLOURS = ("#332288", "#882255", "#117733", "#44AA99", "#AA4499", "#999933")
+#: Lines for focus areas and comparators in trend charts, from Paul Tol's colour-blind-safe
+#: "muted" scheme, with its greens (#117733, #44AA99) and olive (#999933) left out: they read as
+#: the comparison colours "Better" (#009E73) and "Similar" (#F0E442) of the markers, and its
+#: light blue reads as "Higher". Indigo, wine, purple, rose, brown and dark grey each differ
+#: from every comparison colour by more than 25 (CIE76 in L*a*b*; tests/plots/test_compare.py).
+AREA_LINE_COLOURS = ("#332288", "#882255", "#AA4499", "#CC6677", "#661100", "#555555")
+
+#: Settings for saving figures. A fixed ``svg.hashsalt`` makes an SVG's internal ids a
+#: function of its content (the same figure gives the same bytes on every run; matplotlib draws
+#: them from uuid4 otherwise), and ``svg.fonttype: none`` keeps text as text, so that titles and
+#: labels can be edited in slides and read by screen readers.
+SAVE_RC_PARAMS = {"svg.hashsalt": "cw_pophealth", "svg.fonttype": "none"}
 BENCHMARK_COLOUR = "#000000"
 CONTEXT_COLOUR = "#B0B0B0"
 MISSING_TEXT_COLOUR = "#6A6A6A"
@@ -131,6 +140,46 @@ def figure_metadata(fig: Figure) -> dict:
 def record(fig: Figure, **meta) -> None:
     current = _METADATA.setdefault(fig, {})
     current.update({k: v for k, v in meta.items() if v is not None})
+
+
+def set_alt_text(fig: Figure, text: str) -> str:
+    """Record a figure's alternative text (what it shows, in words, from the data drawn).
+
+    :func:`cw_pophealth.report.show_figure` writes it as the image's ``alt`` attribute (and
+    :func:`~cw_pophealth.report.save_figure` into the PNG and SVG metadata). Returns the text.
+    """
+    text = " ".join(str(text).split())
+    record(fig, alt=text)
+    return text
+
+
+def alt_text(fig: Figure) -> str:
+    """The figure's alternative text: what its plotting function recorded, else its title and
+    data period (never empty).
+
+    Examples
+    --------
+    >>> fig = plt.figure()
+    >>> set_alt_text(fig, "Bar chart: obesity in Coventry, 28.6%.")
+    'Bar chart: obesity in Coventry, 28.6%.'
+    >>> alt_text(fig)
+    'Bar chart: obesity in Coventry, 28.6%.'
+    >>> plt.close(fig)
+    """
+    meta = figure_metadata(fig)
+    if meta.get("alt"):
+        return str(meta["alt"])
+    title = meta.get("title") or figure_title(fig) or "Chart"
+    period = f" Data period: {meta['period']}." if meta.get("period") else ""
+    return f"Chart: {title}.{period}"
+
+
+def value_text(value: float, unit: str = "", digits: int = 1) -> str:
+    """"18.2 years", "28.6%" or "not in data" for alt text."""
+    if value is None or pd.isna(value):
+        return "not in data"
+    suffix = {"%": "%", "years": " years", "": ""}.get(unit, f" {unit}")
+    return f"{value:.{digits}f}{suffix}"
 
 
 def figure_title(fig_or_ax: Figure | Axes) -> str:
@@ -255,7 +304,7 @@ def periods_note(periods: Iterable) -> str:
 
 
 def add_footer(fig: Figure, *, source: str, period: str, note: str | None = None,
-               width: int | None = None) -> str:
+               width: int | None = None, legend=None) -> str:
     """Write the standard footer (source, data period, note, production stamp) under a figure.
 
     The text is placed in the bottom band of the figure; figures made by this module reserve
@@ -272,6 +321,10 @@ def add_footer(fig: Figure, *, source: str, period: str, note: str | None = None
         Method or comparison note.
     width : int, optional
         Wrap width in characters (default from the figure width).
+    legend : matplotlib.legend.Legend, optional
+        A figure legend to place between the panels and the footer; the band reserved under
+        the panels then holds both, so the legend covers neither the axis labels nor the
+        footer.
     """
     width = width or max(60, int(fig.get_figwidth() * 15))
     stamp = f"Made {_dt.date.today().isoformat()} with cw_pophealth {__version__}."
@@ -287,6 +340,13 @@ def add_footer(fig: Figure, *, source: str, period: str, note: str | None = None
     band = (n_lines * fontsize * 1.6 + 8) / (fig.get_figheight() * 72)
     fig.text(0.01, 0.005, text, ha="left", va="bottom", fontsize=fontsize, color="#444444",
              gid=_FOOTER_GID, linespacing=1.3)
+    if legend is not None:
+        legend.set_in_layout(False)
+        legend._loc = 3  # lower left  # type: ignore[attr-defined]
+        legend.set_bbox_to_anchor((0.005, band), transform=fig.transFigure)
+        renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        height = legend.get_window_extent(renderer).height / fig.dpi
+        band += (height + 0.08) / fig.get_figheight()
     engine = fig.get_layout_engine()
     if isinstance(engine, ConstrainedLayoutEngine):
         engine.set(rect=(0, band, 1, 1 - band))
@@ -294,6 +354,28 @@ def add_footer(fig: Figure, *, source: str, period: str, note: str | None = None
         fig.subplots_adjust(bottom=max(fig.subplotpars.bottom, band + 0.06))
     record(fig, source=source, period=period, footer=text)
     return text
+
+
+def legend_below_axis_label(ax: Axes, *, gap_points: float = 6.0, **kwargs):
+    """A legend whose top sits ``gap_points`` below the x-axis label, whatever the axes' height.
+
+    Anchoring a legend at a fraction of the axes' height (``bbox_to_anchor=(0, -0.1)``) puts
+    it over the axis label when the axes is short (a chart of three or four rows). Here the
+    distance from the axes to the bottom of its label is measured in inches, which the layout
+    does not change, and the legend is anchored that far below the axes.
+    """
+    from matplotlib.transforms import ScaledTranslation
+
+    fig = ax.figure
+    fig.canvas.draw()  # type: ignore[attr-defined]
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    axes_bottom = ax.get_window_extent(renderer).y0
+    label_bottom = min(ax.xaxis.label.get_window_extent(renderer).y0,
+                       ax.xaxis.get_tightbbox(renderer).y0)
+    drop = (axes_bottom - label_bottom) / fig.dpi + gap_points / 72
+    offset = ax.transAxes + ScaledTranslation(0, -drop, fig.dpi_scale_trans)
+    return ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.0), bbox_transform=offset,
+                     **kwargs)
 
 
 def new_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import textwrap
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,13 +28,19 @@ from cw_pophealth.plots.style import (
     add_footer,
     figure_metadata,
     finish,
+    legend_below_axis_label,
     new_axes,
     period_label,
     record,
+    set_alt_text,
     source_note,
 )
 
 logger = logging.getLogger(__name__)
+
+SHADING_NOTE = "; shading = approximate, conservative 95% interval where both CIs exist"
+NO_SHADING_NOTE = ("; no interval is shaded: no gap shown has both an LE and an HLE "
+                   "confidence interval in the data")
 
 __all__ = ["window_of_need_bars", "window_of_need_figure", "window_of_need_trend",
            "window_of_need_trend_figure"]
@@ -132,6 +139,8 @@ def window_of_need_bars(won: pd.DataFrame, *, sex: str | None = None, ax: Axes |
     xmax = le_max * 1.32
     ax.set_xlim(0, xmax)
     height = 0.62
+    gap_labels: list[tuple[float, float, float, str]] = []
+    le_labels: dict[float, Any] = {}
     for yi, row, old in zip(y, data.itertuples(index=False), earlier, strict=True):
         le, hle = row.le, row.hle
         hatch = EARLIER_RELEASE_HATCH if old else None
@@ -143,13 +152,15 @@ def window_of_need_bars(won: pd.DataFrame, *, sex: str | None = None, ax: Axes |
             if pd.notna(row.hle_lower) and pd.notna(row.hle_upper):
                 ax.errorbar(hle, yi, xerr=[[hle - row.hle_lower], [row.hle_upper - hle]],
                             fmt="none", ecolor="#1A1A1A", elinewidth=1, capsize=3)
+        le_end = max(le, row.le_upper) if pd.notna(le) and pd.notna(row.le_upper) else le
         if pd.notna(le) and pd.notna(hle) and pd.notna(row.gap):
             ax.barh(yi, row.gap, left=hle, height=height, color=GAP_COLOUR, edgecolor="white",
                     linewidth=0.5, hatch=hatch)
+            # The gap's label goes between the HLE whisker and the LE whisker, so no whisker
+            # crosses it; where that space is too narrow it follows the LE label instead.
             left = max(hle, row.hle_upper) if pd.notna(row.hle_upper) else hle
-            left = left if le - left > xmax * 0.07 else hle
-            ax.text((left + le) / 2, yi, f"{row.gap:.1f} yrs", ha="center", va="center",
-                    color="#1A1A1A", fontsize=8.5, fontweight="bold")
+            right = min(le, row.le_lower) if pd.notna(row.le_lower) else le
+            gap_labels.append((yi, left, right, f"{row.gap:.1f} yrs"))
         elif pd.notna(le):
             ax.barh(yi, le, height=height, facecolor="#F2F2F2", edgecolor="#7F7F7F",
                     linewidth=0.8, hatch="///")
@@ -160,7 +171,8 @@ def window_of_need_bars(won: pd.DataFrame, *, sex: str | None = None, ax: Axes |
             if pd.notna(row.le_lower) and pd.notna(row.le_upper):
                 ax.errorbar(le, yi, xerr=[[le - row.le_lower], [row.le_upper - le]], fmt="none",
                             ecolor="#1A1A1A", elinewidth=1, capsize=3)
-            ax.text(le + xmax * 0.01, yi, f"LE {le:.1f}", ha="left", va="center", fontsize=8.5)
+            le_labels[yi] = ax.text(le_end + xmax * 0.012, yi, f"LE {le:.1f}", ha="left",
+                                    va="center", fontsize=8.5)
         elif pd.notna(hle):
             after = max(hle, row.hle_upper) if pd.notna(row.hle_upper) else hle
             ax.text(after + xmax * 0.015, yi, "LE not in data: gap cannot be shown", ha="left",
@@ -180,10 +192,13 @@ def window_of_need_bars(won: pd.DataFrame, *, sex: str | None = None, ax: Axes |
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="x", color="#E5E5E5", linewidth=0.6)
     ax.set_axisbelow(True)
+    _PENDING_GAP_LABELS.setdefault(fig, []).append((ax, gap_labels, le_labels))
     old_pairs = _earlier_pairs_label(data)
     if show_legend:
-        ax.legend(handles=_window_of_need_handles(old_pairs), loc="upper left",
-                  bbox_to_anchor=(0.0, -0.1), ncol=2, fontsize=8.5, frameon=False)
+        legend_below_axis_label(ax, handles=_window_of_need_handles(
+            old_pairs, le_only=bool((data["le"].notna() & data["hle"].isna()).any()),
+            ci=bool(data[["le_lower", "hle_lower"]].notna().any().any())), ncol=2,
+            fontsize=8.5, frameon=False)
     title = title or f"Life expectancy and healthy life expectancy, {sex_label}, {period}"
     source = _window_of_need_source(data)
     note = ("Gap = LE minus HLE, only for LE and HLE of the same release "
@@ -193,18 +208,57 @@ def window_of_need_bars(won: pd.DataFrame, *, sex: str | None = None, ax: Axes |
         note += f". Hatched: an earlier release ({old_pairs})"
     finish(fig, ax, title=title, source=source, period=period, note=note, footer=footer,
             kind="window_of_need_bars")
-    record(fig, earlier_pairs=old_pairs or None)
+    record(fig, earlier_pairs=old_pairs or None, has_le_only=bool(
+        (data["le"].notna() & data["gap"].isna() & data["hle"].isna()).any()) or None,
+        has_ci=bool(data[["le_lower", "hle_lower"]].notna().any().any()) or None)
+    if footer:  # drawn on its own: the layout is final
+        _place_gap_labels(fig)
     return ax
 
 
-def _window_of_need_handles(earlier_pairs: str = "") -> list:
+#: Gap labels waiting for the figure's final layout (see :func:`_place_gap_labels`).
+_PENDING_GAP_LABELS: weakref.WeakKeyDictionary[Figure, list] = weakref.WeakKeyDictionary()
+
+
+def _place_gap_labels(fig: Figure) -> None:
+    """Write each gap label centred in the space between its whiskers, or, where its text is
+    wider than that space, after the bar's LE label ("LE 79.9 · gap 15.1 yrs").
+
+    Called once the figure is laid out (title, legend and footer in place), so that the
+    data-to-pixel scale used to measure the space is the final one.
+    """
+    pending = _PENDING_GAP_LABELS.pop(fig, [])
+    if not any(labels for _, labels, _ in pending):
+        return
+    fig.canvas.draw()  # type: ignore[attr-defined]
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    for ax, labels, le_labels in pending:
+        to_pixels = ax.transData.transform
+        for yi, left, right, text in labels:
+            probe = ax.text(0, yi, text, fontsize=8.5, fontweight="bold")
+            width = probe.get_window_extent(renderer).width
+            probe.remove()
+            space = to_pixels((right, yi))[0] - to_pixels((left, yi))[0]
+            if space >= width + 4 * fig.dpi / 72:
+                ax.text((left + right) / 2, yi, text, ha="center", va="center",
+                        color="#1A1A1A", fontsize=8.5, fontweight="bold")
+            elif yi in le_labels:
+                le_labels[yi].set_text(f"{le_labels[yi].get_text()} · gap {text}")
+
+
+def _window_of_need_handles(earlier_pairs: str = "", *, le_only: bool = True,
+                            ci: bool = True) -> list:
+    """Legend entries for what the chart draws: the LE-only bar and the whiskers only when
+    some bar has them."""
     handles = [
         Patch(color=HLE_COLOUR, label="Healthy life expectancy (HLE): years in good health"),
-        Patch(color=GAP_COLOUR, label="Gap (LE − HLE): years lived in not-good health"),
-        Patch(facecolor="#F2F2F2", edgecolor="#7F7F7F", hatch="///",
-              label="Life expectancy (LE) only: HLE not in data"),
-        Line2D([], [], color="#1A1A1A", marker="|", linestyle="-", markersize=6,
-               label="95% confidence interval (where published)")]
+        Patch(color=GAP_COLOUR, label="Gap (LE − HLE): years lived in not-good health")]
+    if le_only:
+        handles.append(Patch(facecolor="#F2F2F2", edgecolor="#7F7F7F", hatch="///",
+                             label="Life expectancy (LE) only: HLE not in data"))
+    if ci:
+        handles.append(Line2D([], [], color="#1A1A1A", marker="|", linestyle="-", markersize=6,
+                              label="95% confidence interval (where published)"))
     if earlier_pairs:
         handles.append(Patch(facecolor=HLE_COLOUR, edgecolor="white",
                              hatch=EARLIER_RELEASE_HATCH,
@@ -233,8 +287,13 @@ def window_of_need_figure(won: pd.DataFrame, *, sexes: Sequence[str] | None = No
     n_areas = won["area_code"].nunique()
     fig, axes = plt.subplots(1, len(sexes), figsize=(7.2 * len(sexes), 0.5 * n_areas + 3.0),
                              sharey=True, layout="constrained", squeeze=False)
-    for i, (sex, ax) in enumerate(zip(sexes, axes[0], strict=True)):
-        window_of_need_bars(won, sex=sex, ax=ax, title=sex, footer=False, show_legend=i == 0)
+    for sex, ax in zip(sexes, axes[0], strict=True):
+        window_of_need_bars(won, sex=sex, ax=ax, title=sex, footer=False, show_legend=False)
+    # One legend for every panel, below them all (a panel's own legend would widen it).
+    legend = fig.legend(handles=_window_of_need_handles(
+        _earlier_pairs_label(won), le_only=bool((won["le"].notna() & won["hle"].isna()).any()),
+        ci=bool(won[["le_lower", "hle_lower"]].notna().any().any())),
+        loc="lower left", ncol=3, fontsize=8.5, frameon=False)
     period = period_label(_shown_value(won))
     fig.suptitle(title or f"Window of need: life expectancy, healthy life expectancy and the "
                           f"years lived in not-good health, {period}",
@@ -250,10 +309,51 @@ def window_of_need_figure(won: pd.DataFrame, *, sexes: Sequence[str] | None = No
                  "current releases")
     if won.attrs.get("area_note"):
         note += f". {won.attrs['area_note']}"
-    add_footer(fig, source=figure_metadata(fig).get("source", ""), period=period,
-               note=note + ". Gap intervals are not drawn: the LE extracts mostly have no CIs; "
-                           "the conservative approximation is in the table")
+    with_gap = won["gap"].notna()
+    with_ci = with_gap & won["gap_lower"].notna()
+    if with_gap.any() and not with_ci.any():
+        note += (". Gap intervals are not drawn; none can be computed here, as the LE values "
+                 "shown have no published CIs")
+    elif with_ci.any():
+        note += (f". Gap intervals are not drawn; the table gives the approximate, "
+                 f"conservative 95% interval for the {int(with_ci.sum())} of "
+                 f"{int(with_gap.sum())} gaps whose LE and HLE both have CIs")
+    add_footer(fig, source=figure_metadata(fig).get("source", ""), period=period, note=note,
+               legend=legend)
+    _place_gap_labels(fig)
+    set_alt_text(fig, window_of_need_alt_text(won))
     return fig
+
+
+def _gap_phrase(row: Any) -> str:
+    period = f" ({row.period})" if pd.notna(row.period) else ""
+    if pd.notna(row.gap):
+        old = ", an earlier release" if getattr(row, "earlier_release", False) is True else ""
+        return (f"{row.area_name} {row.gap:.1f} years{period}{old} (LE {row.le:.1f}, "
+                f"HLE {row.hle:.1f})")
+    return f"{row.area_name}{period}: {str(row.status).lower() or 'not in data'}"
+
+
+def window_of_need_alt_text(won: pd.DataFrame) -> str:
+    """Alt text for the window-of-need bars: the gap of every area and sex, from the data.
+
+    Examples
+    --------
+    >>> won = pd.DataFrame({"area_name": ["Coventry"], "sex": ["Male"], "period": ["2022 - 24"],
+    ...                     "le": [77.4], "hle": [59.2], "gap": [18.2], "status": ["OK"],
+    ...                     "earlier_release": [False]})
+    >>> window_of_need_alt_text(won)  # doctest: +NORMALIZE_WHITESPACE
+    'Bar chart: life expectancy split into healthy life expectancy and the window of need
+    (years lived in not-good health), by sex, for Coventry. Male: Coventry 18.2 years
+    (2022 - 24) (LE 77.4, HLE 59.2).'
+    """
+    areas = ", ".join(dict.fromkeys(map(str, won["area_name"])))
+    parts = [f"Bar chart: life expectancy split into healthy life expectancy and the window "
+             f"of need (years lived in not-good health), by sex, for {areas}."]
+    for sex, rows in won.groupby("sex", sort=False):
+        parts.append(f"{sex}: " + "; ".join(_gap_phrase(r) for r in
+                                           rows.itertuples(index=False)) + ".")
+    return " ".join(parts)
 
 
 def window_of_need_trend(won_all: pd.DataFrame, *, sex: str | None = None,
@@ -290,6 +390,7 @@ def window_of_need_trend(won_all: pd.DataFrame, *, sex: str | None = None,
     xpos = {p: i for i, p in enumerate(periods)}
     colour_iter = iter(AREA_LINE_COLOURS)
     any_earlier = False
+    shaded = False
     for code, group in with_gap.groupby("area_code", sort=False):
         group = group.sort_values("period_start")
         role = str(group["role"].iloc[0]) if "role" in group.columns else "focus"
@@ -309,6 +410,7 @@ def window_of_need_trend(won_all: pd.DataFrame, *, sex: str | None = None,
             ax.plot(x[old], group["gap"].to_numpy()[old], linestyle="none", marker="s",
                     markersize=7, markerfacecolor="white", markeredgecolor=style["color"])
         if group["gap_lower"].notna().any():
+            shaded = True
             ax.fill_between(x, group["gap_lower"], group["gap_upper"], color=style["color"],
                             alpha=0.12, linewidth=0)
         ax.annotate(f"{group['gap'].iloc[-1]:.1f}", (x[-1], group["gap"].iloc[-1]),
@@ -324,8 +426,10 @@ def window_of_need_trend(won_all: pd.DataFrame, *, sex: str | None = None,
         if any_earlier:
             handles.append(Line2D([], [], linestyle="none", marker="s", markerfacecolor="white",
                                   markeredgecolor="#333333",
-                                  label="Earlier release (" + _earlier_pairs_label(data) + ")"))
-        ax.legend(handles=handles, fontsize=8, loc="upper left", frameon=False)
+                                  label=textwrap.fill("Earlier release ("
+                                                      + _earlier_pairs_label(data) + ")", 45)))
+        ax.legend(handles=handles, fontsize=8, loc="best", frameon=True, framealpha=0.9,
+                  edgecolor="none")
     missing = data.loc[~data["area_code"].isin(with_gap["area_code"])]
     not_shown = None
     if len(missing):
@@ -349,11 +453,13 @@ def window_of_need_trend(won_all: pd.DataFrame, *, sex: str | None = None,
     title = title or f"Years lived in not-good health over time, {sex_label}"
     source = _window_of_need_source(data)
     finish(fig, ax, title=title, source=source, period=period,
-            note="Gap = LE minus HLE for the same 3-year period; shading = approximate, "
-                 "conservative 95% interval where both CIs exist"
+            note="Gap = LE minus HLE for the same 3-year period"
+                 + (SHADING_NOTE if shaded else NO_SHADING_NOTE)
                  + (f". {not_shown}" if not_shown else ""), footer=footer,
             kind="window_of_need_trend")
     record(fig, not_shown=not_shown)
+    if shaded:
+        record(fig, shaded=True)
     return ax
 
 
@@ -371,7 +477,30 @@ def window_of_need_trend_figure(won_all: pd.DataFrame, *, sexes: Sequence[str] |
                  x=0.01, ha="left", fontsize=12.5, fontweight="bold")
     record(fig, title=fig.get_suptitle(), kind="window_of_need_trend_figure")
     add_footer(fig, source=meta.get("source", ""), period=meta.get("period", ""),
-               note="Periods are 3-year rolling, so Fingertips does not test them for trend. "
-                    "Shading = approximate, conservative 95% interval where both CIs exist"
+               note="Periods are 3-year rolling, so Fingertips does not test them for trend"
+                    + (SHADING_NOTE if meta.get("shaded") else NO_SHADING_NOTE)
                     + (f". {meta['not_shown']}" if meta.get("not_shown") else ""))
+    set_alt_text(fig, window_of_need_trend_alt_text(won_all))
     return fig
+
+
+def window_of_need_trend_alt_text(won_all: pd.DataFrame) -> str:
+    """Alt text for the gap over time: each area's first and last gap, by sex, from the data."""
+    with_gap = won_all.dropna(subset=["gap"]).sort_values("period_start", kind="stable")
+    if with_gap.empty:
+        return ("Line chart of years lived in not-good health over time: no area has LE and "
+                "HLE for the same period in the data.")
+    parts = ["Line chart: years lived in not-good health (life expectancy minus healthy life "
+             "expectancy) by period, by sex."]
+    for sex, rows in with_gap.groupby("sex", sort=False):
+        phrases = []
+        for name, g in rows.groupby("area_name", sort=False):
+            first, last = g.iloc[0], g.iloc[-1]
+            phrases.append(f"{name} {last['gap']:.1f} years in {last['period']}" if len(g) == 1
+                           else f"{name} from {first['gap']:.1f} years in {first['period']} "
+                                f"to {last['gap']:.1f} in {last['period']}")
+        parts.append(f"{sex}: " + "; ".join(phrases) + ".")
+    missing = sorted(set(won_all["area_name"]) - set(with_gap["area_name"]))
+    if missing:
+        parts.append("No gap in any period for " + ", ".join(missing) + ".")
+    return " ".join(parts)
