@@ -814,9 +814,11 @@ def bench_fanout(args) -> dict:
     config.write_text(yaml.safe_dump({"reports": [{
         "name": "area_profile", "notebook": "area_profile.ipynb", "title": "Area profile",
         "parameters": {"benchmark_code": "E92000001", "period": "latest"},
+        "slides": args.fanout_slides,
         "fan_out": {"parameter": "area_code", "values": codes[:n]}}]}))
     print(f"\n== fan-out: area_profile for {n} upper-tier areas, --jobs {args.jobs}, warm "
-          f"kernels vs a new kernel per area, {args.fanout_repeat} pair(s)", flush=True)
+          f"kernels vs a new kernel per area, {args.fanout_repeat} pair(s), slide exports "
+          f"{'on' if args.fanout_slides else 'off'}", flush=True)
     out: dict = {"areas": n, "jobs": args.jobs, "pairs": []}
     try:
         build = run_measured(_cli("build"), _reports_env(data_dir, work / "unused"))
@@ -891,6 +893,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=3, help="cold runs per configuration")
     parser.add_argument("--fanout-areas", type=int, default=153,
                         help="areas in the warm-vs-fresh fan-out (default 153: all upper-tier)")
+    parser.add_argument("--fanout-slides", action="store_true",
+                        help="fan-out: also export each figure for slides (300-dpi PNG, PDF), "
+                             "as a config entry without 'slides: false' does")
     parser.add_argument("--fanout-repeat", type=int, default=1,
                         help="warm/fresh pairs in the fan-out benchmark (default 1)")
     parser.add_argument("--workers", default="8,16",

@@ -128,6 +128,15 @@ class TestSlideExports:
         slides = [r for r in records if r["kind"] == "slides"]
         assert [(r["files"], r["pages"]) for r in slides] == [(["figures/figures.pdf"], 3)]
 
+    def test_with_slides_off_only_the_png_and_svg_are_written(self, tmp_path, monkeypatch):
+        monkeypatch.setattr("IPython.display.display", lambda obj: None)
+        monkeypatch.setenv("CW_POPHEALTH_SLIDES", "0")
+        self.three_figures(tmp_path)
+        assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == [
+            f"chart{i}.{ext}" for i in range(3) for ext in ("png", "svg")]
+        records = json.loads((tmp_path / state.OUTPUTS_FILE).read_text())
+        assert [r["kind"] for r in records] == ["figure"] * 3
+
     def test_svg_text_stays_text(self, tmp_path):
         fig, ax = plt.subplots()
         ax.set_title("Synthetic title")

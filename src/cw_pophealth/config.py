@@ -99,8 +99,8 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
 
 
-def _env_flag(name: str) -> bool:
-    """An on/off setting from the environment variable ``name`` (unset means off).
+def _env_flag(name: str, default: bool = False) -> bool:
+    """An on/off setting from the environment variable ``name`` (unset means ``default``).
 
     Raises
     ------
@@ -108,6 +108,8 @@ def _env_flag(name: str) -> bool:
         For a value that is neither on (1, true, yes, on) nor off (0, false, no, off).
     """
     text = os.environ.get(name, "").strip().lower()
+    if not text:
+        return default
     if text in _TRUE | _FALSE:
         return text in _TRUE
     from cw_pophealth.errors import ConfigError
@@ -210,6 +212,10 @@ class Settings:
         Most requests in flight to the API at once (threads for multi-request pulls, and the
         ceiling of the client's adaptive per-host cap, which halves on 429/5xx/timeouts).
         Default 4: polite to a public API that does no rate limiting of its own.
+    slides : bool
+        Also export each saved figure for slides (a 300-dpi PNG and a page of the report's
+        PDF; ``CW_POPHEALTH_SLIDES``, default on). Off for a large fan-out, where the exports
+        cost more than the rest of the figure (a report config entry's ``slides: false``).
     """
 
     project_root: Path
@@ -226,6 +232,7 @@ class Settings:
     backoff: float = 0.5
     offline: bool = False
     max_workers: int = DEFAULT_MAX_WORKERS
+    slides: bool = True
 
     @property
     def raw_dir(self) -> Path:
@@ -345,5 +352,6 @@ def get_settings(**overrides) -> Settings:
         max_workers=int(_env_number("CW_POPHEALTH_MAX_WORKERS", DEFAULT_MAX_WORKERS, int,
                                     minimum=1)),
         offline=_env_flag("CW_POPHEALTH_OFFLINE"),
+        slides=_env_flag("CW_POPHEALTH_SLIDES", default=True),
     )
     return dataclasses.replace(settings, **overrides) if overrides else settings

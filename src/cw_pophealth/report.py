@@ -23,6 +23,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from cw_pophealth import __version__, atomic
+from cw_pophealth.config import get_settings
 from cw_pophealth.plots import alt_text, figure_metadata, figure_title
 from cw_pophealth.plots.style import SAVE_RC_PARAMS
 from cw_pophealth.runner.parameters import validate_parameters
@@ -176,26 +177,33 @@ def _save(fig: Figure, stem: str, *, output_dir: str | os.PathLike | None,
         return png_bytes, []
     base = folder / Path(stem).name
     png, svg = base.with_suffix(".png"), base.with_suffix(".svg")
-    slide_png = base.with_name(f"{base.name}_{SLIDE_DPI}dpi.png")
     atomic.write_bytes(png, png_bytes)
     with plt.rc_context(SAVE_RC_PARAMS):
         atomic.write_via(svg, lambda tmp: fig.savefig(
             tmp, format="svg", bbox_inches="tight", facecolor="white",
             metadata={"Title": title, "Description": description, "Date": None}))
-    atomic.write_via(slide_png, lambda tmp: fig.savefig(
-        tmp, format="png", dpi=SLIDE_DPI, bbox_inches="tight", facecolor="white",
-        metadata=png_meta))
-    paths = [png, svg, slide_png]
-    logger.info("Saved figure %s (.png, .svg, %d-dpi .png)", base, SLIDE_DPI)
+    paths = [png, svg]
+    slides = get_settings().slides
+    if slides:
+        slide_png = base.with_name(f"{base.name}_{SLIDE_DPI}dpi.png")
+        atomic.write_via(slide_png, lambda tmp: fig.savefig(
+            tmp, format="png", dpi=SLIDE_DPI, bbox_inches="tight", facecolor="white",
+            metadata=png_meta))
+        paths.append(slide_png)
+        logger.info("Saved figure %s (.png, .svg, %d-dpi .png)", base, SLIDE_DPI)
+    else:
+        logger.info("Saved figure %s (.png, .svg; slides off: CW_POPHEALTH_SLIDES)", base)
     if output_dir is not None:
         root = Path(output_dir).expanduser().resolve()
-        pdf = _add_page(folder, base.name, fig)
         _append_output(root, {"kind": "figure", "title": title, "alt": alt,
                               "period": meta.get("period"), "source": meta.get("source"),
                               "files": [str(p.relative_to(root)) for p in paths]})
-        _append_output(root, {"kind": "slides", "title": "Every figure of this report, one per "
-                              "page (PDF, for slides)", "pages": len(_PAGES["figures"]),
-                              "files": [str(pdf.relative_to(root))]})
+        if slides:
+            pdf = _add_page(folder, base.name, fig)
+            _append_output(root, {"kind": "slides", "title": "Every figure of this report, "
+                                  "one per page (PDF, for slides)",
+                                  "pages": len(_PAGES["figures"]),
+                                  "files": [str(pdf.relative_to(root))]})
     return png_bytes, paths
 
 

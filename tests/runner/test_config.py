@@ -35,6 +35,20 @@ class TestLoadReportConfig:
         runs = runner.load_report_config(path, settings=data_settings)
         assert len(runs) == 153 and f"p-{COV}" in {r.name for r in runs}
 
+    def test_slides_is_on_unless_an_entry_turns_it_off_for_all_its_runs(self, project,
+                                                                          data_settings):
+        path = project([{"name": "one", "notebook": "tiny.ipynb"},
+                        {"name": "many", "notebook": "tiny.ipynb", "slides": False,
+                         "fan_out": {"parameter": "message", "values": ["a", "b"]}}])
+        runs = runner.load_report_config(path, settings=data_settings)
+        assert [(r.name, r.slides) for r in runs] == [
+            ("one", True), ("many-a", False), ("many-b", False)]
+
+    def test_slides_must_be_true_or_false(self, project, data_settings):
+        path = project([{"name": "one", "notebook": "tiny.ipynb", "slides": "no"}])
+        with pytest.raises(ConfigError, match=r"'slides' must be true or false, not 'no'"):
+            runner.load_report_config(path, settings=data_settings)
+
     def test_duplicate_names_are_rejected(self, project, data_settings):
         path = project([tiny_run(), tiny_run()])
         with pytest.raises(ConfigError, match="more than once"):

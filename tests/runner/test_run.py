@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from pathlib import Path
@@ -71,6 +72,12 @@ class TestRunReports:
         run = runner.load_report_config(config, settings=settings)[0]
         first = state.run_stamp(run, input_sha256="a" * 64)
         assert state.run_stamp(run, input_sha256="b" * 64)["hash"] != first["hash"]
+
+    def test_turning_slides_off_re_runs(self, project, settings):
+        on = runner.load_report_config(project([tiny_run()]), settings=settings)[0]
+        off = dataclasses.replace(on, slides=False)
+        assert state.run_stamp(off, input_sha256="a" * 64)["hash"] != state.run_stamp(
+            on, input_sha256="a" * 64)["hash"]
 
     def test_a_changed_notebook_re_runs(self, project, settings):
         config = project([tiny_run()])

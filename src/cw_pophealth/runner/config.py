@@ -41,6 +41,9 @@ class ReportRun:
         Heading in the report index.
     group : str
         The config entry the run came from (differs from ``name`` for fan-outs).
+    slides : bool
+        Export the figures for slides too (the entry's ``slides``, default true; see
+        :attr:`cw_pophealth.config.Settings.slides`).
     """
 
     name: str
@@ -48,6 +51,7 @@ class ReportRun:
     parameters: dict = field(default_factory=dict)
     title: str = ""
     group: str = ""
+    slides: bool = True
 
 
 def _check_notebook(path: Path, where: str) -> Path:
@@ -126,9 +130,13 @@ def load_report_config(path: str | os.PathLike, *, settings: Settings | None = N
                 f"(e.g. 'area_code: E08000026'), not a {type(params).__name__}. Remove the '- ' "
                 "in front of each parameter.")
         title = str(entry.get("title") or name.replace("_", " ").capitalize())
+        slides = entry.get("slides", True)
+        if not isinstance(slides, bool):
+            raise ConfigError(f"{where} ({name}): 'slides' must be true or false, not "
+                              f"{slides!r}.")
         fan = entry.get("fan_out")
         if fan is None:
-            runs.append(ReportRun(name, notebook, params, title, name))
+            runs.append(ReportRun(name, notebook, params, title, name, slides))
             continue
         if not isinstance(fan, dict) or "parameter" not in fan or "values" not in fan:
             raise ConfigError(f"{where} ({name}): fan_out needs 'parameter' and 'values'.")
@@ -148,7 +156,8 @@ def load_report_config(path: str | os.PathLike, *, settings: Settings | None = N
                     label_name = (geography or get_geography(settings)).name(label)
                     run_title = f"{title}: {label_name} ({label})"
             runs.append(ReportRun(f"{name}-{label}", notebook,
-                                  {**params, str(fan["parameter"]): value}, run_title, name))
+                                  {**params, str(fan["parameter"]): value}, run_title, name,
+                                  slides))
     names = [r.name for r in runs]
     bad = [n for n in names if not _NAME.match(n)]
     if bad:

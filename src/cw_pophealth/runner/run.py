@@ -304,7 +304,8 @@ def _run_locked(runs: list[ReportRun], table: pd.DataFrame, *, settings: Setting
     jobs_by_name: dict[str, dict[str, Any]] = {
         run.name: {
             "name": run.name, "notebook": str(run.notebook), "parameters": run.parameters,
-            "title": run.title, "env": env, "timeout": timeout, "labels": labels,
+            "title": run.title, "timeout": timeout, "labels": labels,
+            "env": {**env, "CW_POPHEALTH_SLIDES": "1" if run.slides else "0"},
             "fresh_kernel": fresh_kernels, "code": source_sha,
             "staging": str(staging_root / f"{run.name}-{uuid.uuid4().hex[:8]}"),
         } for run in todo

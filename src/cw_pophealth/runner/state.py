@@ -199,6 +199,8 @@ def run_stamp(run: ReportRun, *, input_sha256: str, source_sha256: str | None = 
         "package_version": __version__,
         "package_source_sha256": source_sha256 or package_source_sha256(),
     }
+    if not run.slides:  # only when off, so that the stamps of default runs are unchanged
+        payload["slides"] = False
     return {**payload, "hash": digest_of(payload)}
 
 
