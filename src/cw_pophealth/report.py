@@ -178,7 +178,7 @@ def _save(fig: Figure, stem: str, *, output_dir: str | os.PathLike | None,
     base = folder / Path(stem).name
     png, svg = base.with_suffix(".png"), base.with_suffix(".svg")
     atomic.write_bytes(png, png_bytes)
-    with plt.rc_context(SAVE_RC_PARAMS):
+    with plt.rc_context(SAVE_RC_PARAMS):  # type: ignore[arg-type]
         atomic.write_via(svg, lambda tmp: fig.savefig(
             tmp, format="svg", bbox_inches="tight", facecolor="white",
             metadata={"Title": title, "Description": description, "Date": None}))
@@ -202,7 +202,7 @@ def _save(fig: Figure, stem: str, *, output_dir: str | os.PathLike | None,
             pdf = _add_page(folder, base.name, fig)
             _append_output(root, {"kind": "slides", "title": "Every figure of this report, "
                                   "one per page (PDF, for slides)",
-                                  "pages": len(_PAGES["figures"]),
+                                  "pages": len(cast("dict", _PAGES["figures"])),
                                   "files": [str(pdf.relative_to(root))]})
     return png_bytes, paths
 
@@ -217,7 +217,7 @@ def _add_page(folder: Path, name: str, fig: Figure) -> Path:
     figures[name] = fig
     target = folder / SLIDES_PDF
 
-    def write(tmp: Path) -> None:
+    def write(tmp: str) -> None:
         # No creation date, so the same figures give the same bytes on every run.
         with PdfPages(tmp, metadata={"CreationDate": None, "Creator": f"cw_pophealth "
                                      f"{__version__}"}) as pages:

@@ -34,7 +34,7 @@ _NO_VALUES = np.empty(0, dtype=float)
 
 
 def _peer_values(table: pd.DataFrame, indicator_id: int, peers: tuple[str, ...]
-                 ) -> dict[tuple[str, str], np.ndarray]:
+                 ) -> dict[tuple[str, str], tuple[np.ndarray, tuple[str, ...]]]:
     """The current values of an indicator's peer areas by (sex, period), in table order,
     computed once per table: every area's spine chart in a fan-out shares them. Superseded
     releases are left out, so an area with two releases of a period counts once."""

@@ -14,7 +14,7 @@ import re
 import textwrap
 import weakref
 from collections.abc import Iterable, Mapping
-from typing import cast
+from typing import Any, cast
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -64,7 +64,7 @@ AREA_LINE_COLOURS = ("#332288", "#882255", "#AA4499", "#CC6677", "#661100", "#55
 #: function of its content (the same figure gives the same bytes on every run; matplotlib draws
 #: them from uuid4 otherwise), and ``svg.fonttype: none`` keeps text as text, so that titles and
 #: labels can be edited in slides and read by screen readers.
-SAVE_RC_PARAMS = {"svg.hashsalt": "cw_pophealth", "svg.fonttype": "none"}
+SAVE_RC_PARAMS: dict[str, Any] = {"svg.hashsalt": "cw_pophealth", "svg.fonttype": "none"}
 BENCHMARK_COLOUR = "#000000"
 CONTEXT_COLOUR = "#B0B0B0"
 MISSING_TEXT_COLOUR = "#6A6A6A"
@@ -367,11 +367,12 @@ def legend_below_axis_label(ax: Axes, *, gap_points: float = 6.0, **kwargs):
     from matplotlib.transforms import ScaledTranslation
 
     fig = ax.figure
-    fig.canvas.draw()  # type: ignore[attr-defined]
+    fig.canvas.draw()
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     axes_bottom = ax.get_window_extent(renderer).y0
+    tight = ax.xaxis.get_tightbbox(renderer)
     label_bottom = min(ax.xaxis.label.get_window_extent(renderer).y0,
-                       ax.xaxis.get_tightbbox(renderer).y0)
+                       tight.y0 if tight is not None else axes_bottom)
     drop = (axes_bottom - label_bottom) / fig.dpi + gap_points / 72
     offset = ax.transAxes + ScaledTranslation(0, -drop, fig.dpi_scale_trans)
     return ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.0), bbox_transform=offset,

@@ -11,6 +11,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -230,7 +231,7 @@ def _place_gap_labels(fig: Figure) -> None:
     pending = _PENDING_GAP_LABELS.pop(fig, [])
     if not any(labels for _, labels, _ in pending):
         return
-    fig.canvas.draw()  # type: ignore[attr-defined]
+    fig.canvas.draw()
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     for ax, labels, le_labels in pending:
         to_pixels = ax.transData.transform
@@ -250,7 +251,7 @@ def _window_of_need_handles(earlier_pairs: str = "", *, le_only: bool = True,
                             ci: bool = True) -> list:
     """Legend entries for what the chart draws: the LE-only bar and the whiskers only when
     some bar has them."""
-    handles = [
+    handles: list[Artist] = [
         Patch(color=HLE_COLOUR, label="Healthy life expectancy (HLE): years in good health"),
         Patch(color=GAP_COLOUR, label="Gap (LE − HLE): years lived in not-good health")]
     if le_only:
