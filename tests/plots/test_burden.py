@@ -62,6 +62,12 @@ class TestBurdenFigure:
         assert titles == ["Tobacco", "Alcohol use"] and "GBD 2017, all ages, age-standardised" in (
             plots.figure_title(fig))
 
+    def test_the_alt_text_gives_each_risks_values_and_says_what_is_missing(self, table):
+        alt = plots.alt_text(plots.burden_figure(table))
+        assert alt.startswith("Bar charts, one per risk: deaths attributable per 100,000")
+        assert ("Tobacco: Warwickshire 55.0, England 60.0, Coventry not in data. Alcohol use: "
+                "Warwickshire 55.0, England 60.0, Coventry not in data.") in alt
+
     def test_the_framework_figure_2_difference_is_in_the_footer(self, table):
         footer = plots.footer_text(plots.burden_figure(table)).replace("\n", " ")
         assert "deaths under 70 in 2021" in footer

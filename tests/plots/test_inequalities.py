@@ -110,6 +110,12 @@ class TestPublishedSIIChart:
         assert isinstance(fig, Figure) and len(fig.axes) == 2
         assert plots.figure_metadata(fig)["period"] == "2016 - 18"
 
+    def test_the_alt_text_gives_each_focus_value_with_its_ci_and_the_benchmark(self, published):
+        alt = plots.alt_text(plots.published_sii_figure(published))
+        assert "Warwickshire, Male: 9.0 years (95% CI 8.0 to 10.0), 2016 - 18." in alt
+        assert "Warwickshire, Female: 5.0 years (95% CI 4.0 to 5.9), 2016 - 18." in alt
+        assert "England, Male: 9.5 years." in alt and "Worcestershire" not in alt
+
     def test_without_any_sii_the_figure_says_so_in_one_panel(self, empty_published):
         fig = plots.published_sii_figure(empty_published)
         assert len(fig.axes) == 1
@@ -144,6 +150,14 @@ class TestDeprivationGradient:
         dep, sii = deciles
         fig = plots.deprivation_figure(dep, sii)
         assert len(fig.axes) == 1 and fig.get_suptitle().startswith("Indicators by deprivation")
+
+    def test_the_figure_alt_text_gives_each_groups_sii_and_rii(self, deciles):
+        dep, sii = deciles
+        alt = plots.alt_text(plots.deprivation_figure(dep, sii))
+        row = sii.iloc[0]
+        assert (f"Coventry, {row['indicator_name']}, Female, 2018 - 20: SII {row['sii']:.1f} "
+                f"(95% CI {row['sii_lower']:.1f} to {row['sii_upper']:.1f}), "
+                f"RII {row['rii']:.2f}.") in alt
 
     def test_without_rows_the_figure_says_what_a_live_pull_would_add(self, deciles):
         dep, sii = deciles

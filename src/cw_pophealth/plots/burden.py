@@ -23,6 +23,8 @@ from cw_pophealth.plots.style import (
     finish,
     new_axes,
     record,
+    set_alt_text,
+    value_text,
 )
 
 logger = logging.getLogger(__name__)
@@ -128,6 +130,30 @@ def _handles() -> list:
                    label="95% uncertainty interval")]
 
 
+def burden_alt_text(table: pd.DataFrame) -> str:
+    """Alt text for :func:`burden_figure`: each risk's values by area, from the data drawn.
+
+    >>> rows = pd.DataFrame({"risk": ["Tobacco"] * 2, "area_name": ["Warwickshire", "England"],
+    ...                      "sex": ["Persons"] * 2, "measure": ["Deaths"] * 2,
+    ...                      "value": [120.25, float("nan")]})  # SYNTHETIC
+    >>> print(textwrap.fill(burden_alt_text(rows), 80))
+    Bar charts, one per risk: deaths attributable per 100,000 (GBD 2017, age-
+    standardised). Tobacco: Warwickshire 120.2, England not in data.
+    """
+    if table.empty:
+        return "Bar charts of the burden attributable to risks, with no data."
+    measures = table["measure"].dropna()
+    measure = str(measures.iloc[0]).lower() if len(measures) else "burden"
+    parts = [f"Bar charts, one per risk: {measure} attributable per 100,000 (GBD 2017, "
+             "age-standardised)."]
+    for risk, rows in table.groupby("risk", sort=False):
+        items = ", ".join(
+            f"{r.area_name}{'' if r.sex == 'Persons' else f' ({r.sex})'} "
+            f"{value_text(r.value)}" for r in rows.itertuples(index=False))
+        parts.append(f"{risk}: {items}.")
+    return " ".join(parts)
+
+
 def burden_figure(table: pd.DataFrame, *, ncols: int = 2, title: str | None = None) -> Figure:
     """One :func:`burden_bars` panel per risk, with one title, legend and footer (IHME
     attribution, the release, and why this is not the Framework's figure 2).
@@ -151,6 +177,7 @@ def burden_figure(table: pd.DataFrame, *, ncols: int = 2, title: str | None = No
                           f"each risk per 100,000, GBD 2017, all ages, age-standardised, {sex}",
                  x=0.01, ha="left", fontsize=12, fontweight="bold")
     record(fig, title=fig.get_suptitle(), kind="burden_figure")
+    set_alt_text(fig, burden_alt_text(table))
     missing = sorted(set(table.loc[table["value"].isna(), "area_name"]))
     note = BURDEN_NOTE + (". " + textwrap.fill("Not in the file: " + ", ".join(missing), 200)
                           if missing else "")

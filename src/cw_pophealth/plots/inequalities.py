@@ -35,7 +35,9 @@ from cw_pophealth.plots.style import (
     no_data_panel,
     periods_note,
     record,
+    set_alt_text,
     source_note,
+    value_text,
 )
 
 logger = logging.getLogger(__name__)
@@ -177,6 +179,37 @@ def published_sii_chart(published: pd.DataFrame, *, focus_code: str | None = Non
     return ax
 
 
+def published_sii_alt_text(published: pd.DataFrame) -> str:
+    """Alt text for :func:`published_sii_figure`: each focus area's published SII by sex, with
+    its CI and period, and the benchmark's, from the data drawn."""
+    focus = published.loc[published["role"] == "focus"] if "role" in published else published
+    parts = [f"Bar charts of the published {SII_NAME.lower()} ({SII_ID}), one per focus area "
+             "and sex, beside comparable areas."]
+    for r in focus.itertuples(index=False):
+        ci = (f" (95% CI {r.lower:.1f} to {r.upper:.1f})"
+              if pd.notna(r.lower) and pd.notna(r.upper) else "")
+        parts.append(f"{r.area_name}, {r.sex}: {value_text(r.value, 'years')}{ci}, {r.period}.")
+    if "role" in published:
+        bench = published.loc[published["role"] == "benchmark"].drop_duplicates(subset=["sex"])
+        for r in bench.itertuples(index=False):
+            parts.append(f"{r.area_name}, {r.sex}: {value_text(r.value, 'years')}.")
+    return " ".join(parts)
+
+
+def deprivation_alt_text(sii: pd.DataFrame, *, more: int = 0) -> str:
+    """Alt text for :func:`deprivation_figure`: each panel's area, indicator, sex and period,
+    with its slope and relative index of inequality, from the data drawn."""
+    parts = ["Line charts of indicator values by deprivation decile (most deprived first), "
+             "one per area and indicator, each with its fitted slope index of inequality."]
+    for r in sii.itertuples(index=False):
+        sii_text = (f"SII {r.sii:.1f} (95% CI {r.sii_lower:.1f} to {r.sii_upper:.1f}), "
+                    f"RII {r.rii:.2f}" if pd.notna(r.sii) else f"no SII ({r.status})")
+        parts.append(f"{r.area_name}, {r.indicator_name}, {r.sex}, {r.period}: {sii_text}.")
+    if more:
+        parts.append(f"{more} more group(s) are in the tables, not drawn.")
+    return " ".join(parts)
+
+
 def published_sii_figure(published: pd.DataFrame, *, palette=None,
                          title: str | None = None) -> Figure:
     """:func:`published_sii_chart` for every focus area (rows) and sex (columns).
@@ -213,6 +246,7 @@ def published_sii_figure(published: pd.DataFrame, *, palette=None,
                                 title=f"{part['focus_name'].iloc[0]}, {sex}")
     fig.suptitle(title, x=0.01, ha="left", fontsize=13, fontweight="bold")
     record(fig, title=title, kind="published_sii_figure")
+    set_alt_text(fig, published_sii_alt_text(published))
     bench = published.loc[published["role"] == "benchmark", "area_name"]
     bname = str(bench.iloc[0]) if len(bench) else "England"
     add_footer(fig, source=_source(published, SII_ID), period=period, note=(
@@ -341,12 +375,14 @@ def deprivation_figure(rows: pd.DataFrame, sii: pd.DataFrame, *, max_panels: int
     nrows, ncols = int(np.ceil(len(shown) / min(ncols, len(shown)))), min(ncols, len(shown))
     fig, axes = plt.subplots(nrows, ncols, squeeze=False, layout="constrained",
                              figsize=(6.4 * ncols, 4.2 * nrows))
+    drawn = []
     for key, ax in zip(shown, axes.ravel(), strict=False):
         mask = np.all([(rows[c] == v) | (rows[c].isna() & pd.isna(v))
                        for c, v in zip(group, key, strict=True)], axis=0)
         smask = np.all([(sii[c] == v) | (sii[c].isna() & pd.isna(v))
                         for c, v in zip(group, key, strict=True)], axis=0)
         part = rows.loc[mask]
+        drawn.append(sii.loc[smask])
         deprivation_gradient(part, sii.loc[smask], ax=ax, footer=False,
                              title=f"{part['area_name'].iloc[0]}: {part['indicator_name'].iloc[0]}"
                                    f", {key[2]}, {key[5]}")
@@ -354,6 +390,8 @@ def deprivation_figure(rows: pd.DataFrame, sii: pd.DataFrame, *, max_panels: int
         ax.axis("off")
     fig.suptitle(title, x=0.01, ha="left", fontsize=13, fontweight="bold")
     record(fig, title=title, kind="deprivation_figure")
+    set_alt_text(fig, deprivation_alt_text(pd.concat(drawn) if drawn else sii.iloc[:0],
+                                           more=len(keys) - len(shown)))
     more = len(keys) - len(shown)
     add_footer(fig, source=_source(rows), period=periods_note(rows["period"]), note=(
         "SII: PHE method (weighted regression on population midpoints, Monte Carlo 95% CI)"
