@@ -103,6 +103,21 @@ class TestJsonAnswers:
         assert_server_fault_and_cache_kept(settings, fake_api, dead_api_url, primed,
                                            r"IID is 90366.9 .* not an integer")
 
+    def test_neighbour_types_with_an_id_that_is_not_an_integer(self, settings, fake_api,
+                                                                dead_api_url):
+        good = fingertips.nearest_neighbour_types(settings=settings)
+        before = raw_files(settings)
+        items = json.loads(good_body(fake_api, "nearest_neighbour_types"))
+        items[0]["NeighbourTypeId"] = "CIPFA"
+        fake_api.set_fault("body", times=20, endpoint="nearest_neighbour_types",
+                           body=json.dumps(items))
+        with pytest.raises(MalformedResponseError, match=r"NeighbourTypeId is \"CIPFA\""):
+            fingertips.nearest_neighbour_types(settings=settings)
+        assert raw_files(settings) == before
+        offline = fingertips.nearest_neighbour_types(
+            settings=settings.with_(offline=True, api_base_url=dead_api_url))
+        assert offline.equals(good)
+
     def test_areas_as_a_list_of_codes(self, settings, fake_api, dead_api_url, primed):
         fake_api.set_fault("body", times=20, endpoint="areas/by_area_type",
                            body=json.dumps([COVENTRY]))

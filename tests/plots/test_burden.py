@@ -26,7 +26,7 @@ def table() -> pd.DataFrame:
             {**base, "risk": risk, "area_code": ENG, "area_name": "England",
              "role": "benchmark", "value": 60.0, "lower_ui_95": 55.0, "upper_ui_95": 65.0},
             {**base, "risk": risk, "area_code": COV, "area_name": "Coventry", "role": "focus",
-             "value": np.nan, "lower_ui_95": np.nan, "upper_ui_95": np.nan,
+             "sex": pd.NA, "value": np.nan, "lower_ui_95": np.nan, "upper_ui_95": np.nan,
              "status": "not in the file"},
         ]
     return pd.DataFrame(rows)

@@ -136,6 +136,11 @@ JSON_SHAPES: dict[str, _Shape] = {
     "indicator_metadata/by_indicator_id": _Mapping(DIGITS, _METADATA),
     "indicator_metadata/by_group_id": _Mapping(DIGITS, _METADATA),
     "indicator_metadata/all": _Mapping(DIGITS, _METADATA),
+    "nearest_neighbour_types": _List(_Object(
+        NeighbourTypeId=INT, Name=_opt(STR), Description=_opt(STR),
+        ApplicableAreaTypes=_opt(_List(_Object(
+            Id=INT, CanBeDisplayedOnMap=_opt(_Scalar("true or false",
+                                                     lambda v: isinstance(v, bool)))))))),
     "category_types": _List(_Object(
         Id=INT, Name=_opt(STR), Short=_opt(STR), Categories=_opt(_List(_Object(
             Id=INT, Name=_opt(STR), ShortName=_opt(STR)))))),

@@ -148,7 +148,7 @@ def burden_alt_text(table: pd.DataFrame) -> str:
              "age-standardised)."]
     for risk, rows in table.groupby("risk", sort=False):
         items = ", ".join(
-            f"{r.area_name}{'' if r.sex == 'Persons' else f' ({r.sex})'} "
+            f"{r.area_name}{'' if pd.isna(r.sex) or r.sex == 'Persons' else f' ({r.sex})'} "
             f"{value_text(r.value)}" for r in rows.itertuples(index=False))
         parts.append(f"{risk}: {items}.")
     return " ".join(parts)
