@@ -45,6 +45,20 @@ class TestWindowOfNeedBars:
         titles = [ax.get_title(loc="left") for ax in fig.axes]
         assert titles == ["Male", "Female"] and plots.figure_title(fig).startswith("Window of")
 
+    def test_a_long_title_wraps_within_the_figure_and_keeps_periods_whole(self, won):
+        # SYNTHETIC title as long as the offline default's list of periods.
+        long = ("Window of need: life expectancy, healthy life expectancy and the years lived "
+                "in not-good health, 2023 - 25; Warwickshire 2016 - 18; Coventry, West "
+                "Midlands, England 2022 - 24")
+        fig = plots.window_of_need_figure(pd.concat([won, won.assign(sex="Female")]),
+                                          title=long)
+        fig.canvas.draw()
+        title = fig._suptitle
+        assert title.get_window_extent().x1 <= fig.bbox.x1
+        assert all(not line.endswith(("2016 -", "2023 -", "2022 -"))
+                   for line in title.get_text().split("\n"))
+        assert plots.figure_metadata(fig)["title"] == long
+
     def test_metadata_records_title_source_and_period(self, won):
         meta = plots.figure_metadata(plots.window_of_need_bars(won).figure)
         assert {"title", "source", "period", "footer"} <= set(meta)

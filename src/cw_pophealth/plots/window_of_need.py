@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import textwrap
 import weakref
 from collections.abc import Sequence
@@ -247,6 +248,17 @@ def _place_gap_labels(fig: Figure) -> None:
                 le_labels[yi].set_text(f"{le_labels[yi].get_text()} · gap {text}")
 
 
+def _wrap_title(text: str, width: int) -> str:
+    """``text`` wrapped at ``width`` characters, never inside a period label like ``2016 - 18``.
+
+    >>> print(_wrap_title("Window of need, 2023 - 25; Warwickshire 2016 - 18", 30))
+    Window of need, 2023 - 25;
+    Warwickshire 2016 - 18
+    """
+    kept = re.sub(r"(\d{4}) - (\d{2})", "\\1\u00a0-\u00a0\\2", text)
+    return textwrap.fill(kept, width, break_on_hyphens=False).replace("\u00a0", " ")
+
+
 def _window_of_need_handles(earlier_pairs: str = "", *, le_only: bool = True,
                             ci: bool = True) -> list:
     """Legend entries for what the chart draws: the LE-only bar and the whiskers only when
@@ -296,10 +308,13 @@ def window_of_need_figure(won: pd.DataFrame, *, sexes: Sequence[str] | None = No
         ci=bool(won[["le_lower", "hle_lower"]].notna().any().any())),
         loc="lower left", ncol=3, fontsize=8.5, frameon=False)
     period = period_label(_shown_value(won))
-    fig.suptitle(title or f"Window of need: life expectancy, healthy life expectancy and the "
-                          f"years lived in not-good health, {period}",
-                 x=0.01, ha="left", fontsize=12.5, fontweight="bold")
-    record(fig, title=fig.get_suptitle(), kind="window_of_need_figure")
+    text = title or (f"Window of need: life expectancy, healthy life expectancy and the "
+                     f"years lived in not-good health, {period}")
+    # Wrapped to the panels' width (a long list of periods widened the whole figure), never
+    # inside a period such as "2016 - 18"; the recorded title is the one-line text.
+    fig.suptitle(_wrap_title(text, width=66 * len(sexes)), x=0.01, ha="left", fontsize=12.5,
+                 fontweight="bold")
+    record(fig, title=text, kind="window_of_need_figure")
     old_pairs = _earlier_pairs_label(won)
     note = ("Gap = LE minus HLE (years), only where LE and HLE are of the same area, sex, "
             "period and release. Each area shows its own latest period, named beside it when "
