@@ -87,6 +87,21 @@ def sync(paths: Iterable[str | os.PathLike]) -> None:
         fsync_dir(folder)
 
 
+def _temp_beside(path: Path) -> tuple[int, str]:
+    """A new temporary file in ``path``'s folder (created if needed): its descriptor and name.
+
+    Raises
+    ------
+    OSError
+        Naming the folder (:func:`_naming`).
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise _naming(exc, path.parent) from exc
+
+
 def stage(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to a new temporary file beside ``path``, not flushed, and return its path.
 
@@ -94,11 +109,7 @@ def stage(path: str | os.PathLike, data: bytes) -> Path:
     it); until then ``path`` is untouched.
     """
     path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise _naming(exc, path.parent) from exc
+    fd, tmp = _temp_beside(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -139,11 +150,7 @@ def write_via(path: str | os.PathLike, write: Callable[[str], object], *,
     'done'
     """
     path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise _naming(exc, path.parent) from exc
+    fd, tmp = _temp_beside(path)
     os.close(fd)
     try:
         write(tmp)

@@ -182,17 +182,16 @@ def published_sii_chart(published: pd.DataFrame, *, focus_code: str | None = Non
 def published_sii_alt_text(published: pd.DataFrame) -> str:
     """Alt text for :func:`published_sii_figure`: each focus area's published SII by sex, with
     its CI and period, and the benchmark's, from the data drawn."""
-    focus = published.loc[published["role"] == "focus"] if "role" in published else published
+    focus = published.loc[published["role"] == "focus"]
     parts = [f"Bar charts of the published {SII_NAME.lower()} ({SII_ID}), one per focus area "
              "and sex, beside comparable areas."]
     for r in focus.itertuples(index=False):
         ci = (f" (95% CI {r.lower:.1f} to {r.upper:.1f})"
               if pd.notna(r.lower) and pd.notna(r.upper) else "")
         parts.append(f"{r.area_name}, {r.sex}: {value_text(r.value, 'years')}{ci}, {r.period}.")
-    if "role" in published:
-        bench = published.loc[published["role"] == "benchmark"].drop_duplicates(subset=["sex"])
-        for r in bench.itertuples(index=False):
-            parts.append(f"{r.area_name}, {r.sex}: {value_text(r.value, 'years')}.")
+    bench = published.loc[published["role"] == "benchmark"].drop_duplicates(subset=["sex"])
+    for r in bench.itertuples(index=False):
+        parts.append(f"{r.area_name}, {r.sex}: {value_text(r.value, 'years')}.")
     return " ".join(parts)
 
 
@@ -383,7 +382,7 @@ def deprivation_figure(rows: pd.DataFrame, sii: pd.DataFrame, *, max_panels: int
                         for c, v in zip(group, key, strict=True)], axis=0)
         part = rows.loc[mask]
         drawn.append(sii.loc[smask])
-        deprivation_gradient(part, sii.loc[smask], ax=ax, footer=False,
+        deprivation_gradient(part, drawn[-1], ax=ax, footer=False,
                              title=f"{part['area_name'].iloc[0]}: {part['indicator_name'].iloc[0]}"
                                    f", {key[2]}, {key[5]}")
     for ax in axes.ravel()[len(shown):]:
