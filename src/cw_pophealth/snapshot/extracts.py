@@ -156,14 +156,10 @@ def read_ons_els_file(root: Path, spec: ExtractFile) -> pd.DataFrame:
     SchemaDriftError
         If a needed column is missing, or the ``.json`` states another release date.
     """
-    path = root / spec.path
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    require_columns(raw, _ONS_COLUMNS, path)
-    check_stated_date(root, spec.path)
-    raw = raw.loc[raw["areacd"].str.startswith("E")]
+    raw = _read_ons_csv(root, spec, _ONS_COLUMNS, code_column="areacd")
 
     def num(col: str) -> pd.Series:
-        return pd.to_numeric(raw[col].replace("", None), errors="raise")
+        return _ons_numbers(raw[col])
 
     df = pd.DataFrame({
         "indicator_id": spec.indicator_id,
@@ -181,6 +177,22 @@ def read_ons_els_file(root: Path, spec: ExtractFile) -> pd.DataFrame:
         "source_ref": spec.path,
     })
     return _with_iso_bounds(df, raw["period"])
+
+
+def _read_ons_csv(root: Path, spec: ExtractFile, columns: tuple[str, ...], *,
+                  code_column: str) -> pd.DataFrame:
+    """An ONS CSV as text, after checking its columns and the release date its ``.json``
+    states; English areas only (codes in ``code_column`` starting with E)."""
+    path = root / spec.path
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    require_columns(raw, columns, path)
+    check_stated_date(root, spec.path)
+    return raw.loc[raw[code_column].str.startswith("E")]
+
+
+def _ons_numbers(column: pd.Series) -> pd.Series:
+    """ONS numbers as published: a blank cell is missing, anything else must be a number."""
+    return pd.to_numeric(column.replace("", None), errors="raise")
 
 
 def _with_iso_bounds(df: pd.DataFrame, iso: pd.Series) -> pd.DataFrame:
@@ -205,13 +217,10 @@ def read_ons_aps_smoking(root: Path, spec: ExtractFile = ONS_APS_SMOKING) -> pd.
     SchemaDriftError
         If a needed column is missing, or the ``.json`` states another release date.
     """
-    path = root / spec.path
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    require_columns(raw, ("AREACD", "AREANM", "Geography", "Period", "Observation",
-                          "Lower Confidence Interval (95%)", "Upper Confidence Interval (95%)",
-                          "Observation Status", "Notes"), path)
-    check_stated_date(root, spec.path)
-    raw = raw.loc[raw["AREACD"].str.startswith("E")]
+    raw = _read_ons_csv(root, spec, (
+        "AREACD", "AREANM", "Geography", "Period", "Observation",
+        "Lower Confidence Interval (95%)", "Upper Confidence Interval (95%)",
+        "Observation Status", "Notes"), code_column="AREACD")
     status = ("Observation Status " + raw["Observation Status"]).where(
         raw["Observation Status"] != "")
     note = pd.Series([
@@ -219,7 +228,7 @@ def read_ons_aps_smoking(root: Path, spec: ExtractFile = ONS_APS_SMOKING) -> pd.
         for s, n in zip(status, raw["Notes"], strict=True)], index=raw.index, dtype="object")
 
     def num(col: str) -> pd.Series:
-        return pd.to_numeric(raw[col].replace("", None), errors="raise")
+        return _ons_numbers(raw[col])
 
     df = pd.DataFrame({
         "indicator_id": spec.indicator_id,
