@@ -11,7 +11,7 @@ import yaml
 
 from cw_pophealth import snapshot
 from cw_pophealth.config import get_settings
-from helpers import tiny_notebook
+from helpers import probe_notebook, tiny_notebook
 
 
 @pytest.fixture(scope="module")
@@ -47,3 +47,10 @@ def project(tmp_path):
         return path
 
     return write_config
+
+
+@pytest.fixture
+def probe(tmp_path):
+    """The probe notebook. The kernel it runs in is kept for the next test, as a worker keeps
+    it for the next report: every test starts with a used kernel."""
+    return probe_notebook(tmp_path / "probe.ipynb")

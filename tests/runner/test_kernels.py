@@ -11,19 +11,11 @@ import threading
 from pathlib import Path
 
 import nbformat
-import pytest
 
 from cw_pophealth.runner import execute as ex
 from cw_pophealth.runner import kernels
 from helpers import probe_job as job
 from helpers import probe_notebook, probe_state
-
-
-@pytest.fixture
-def probe(tmp_path):
-    """The probe notebook. The kernel it runs in is kept for the next test, as a worker keeps
-    it for the next report: every test starts with a used kernel."""
-    return probe_notebook(tmp_path / "probe.ipynb")
 
 
 class TestAWarmKernel:
