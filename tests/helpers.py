@@ -107,6 +107,15 @@ def tidy(rows: list[dict]) -> pd.DataFrame:
     return schema.validate_tidy(schema.coerce_tidy(df))
 
 
+def one(df: pd.DataFrame, **where) -> pd.Series:
+    """The one row of ``df`` whose columns equal ``where`` (the test fails unless exactly one)."""
+    mask = pd.Series(True, index=df.index)
+    for col, val in where.items():
+        mask &= df[col] == val
+    assert mask.sum() == 1, (where, df.loc[mask])
+    return df.loc[mask].iloc[0]
+
+
 def all_text(ax: Axes) -> str:
     """Every text artist of an axes, joined (for assertions on what a chart says)."""
     return " | ".join(t.get_text() for t in ax.texts)

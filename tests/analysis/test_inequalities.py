@@ -17,7 +17,7 @@ import helpers
 from cw_pophealth import analysis, stats
 from cw_pophealth.analysis import inequalities as ineq
 from cw_pophealth.catalogue import indicator_spec
-from helpers import COV, ENG, WARKS, WM, tidy
+from helpers import COV, ENG, WARKS, WM, one, tidy
 
 WORCS = "E10000034"  # a SYNTHETIC county comparator
 UA = "E06000001"  # a SYNTHETIC unitary comparator
@@ -61,15 +61,6 @@ def areas():
                          "area_name": ["Coventry", "Warwickshire", "Worcestershire",
                                        "Hartlepool", "West Midlands"],
                          "role": ["focus", "focus", "comparator", "comparator", "comparator"]})
-
-
-def one(frame, **where):
-    mask = np.ones(len(frame), dtype=bool)
-    for col, value in where.items():
-        mask &= (frame[col] == value).to_numpy()
-    rows = frame.loc[mask]
-    assert len(rows) == 1, where
-    return rows.iloc[0]
 
 
 class TestPublishedSII:

@@ -7,17 +7,10 @@ import pytest
 
 from cw_pophealth import catalogue, schema
 from cw_pophealth.snapshot import names, walkthrough
+from helpers import one
 
 COV, WARKS, ENG = catalogue.COVENTRY, catalogue.WARWICKSHIRE, catalogue.ENGLAND
 STRATFORD = "E07000221"
-
-
-def one(df: pd.DataFrame, **where) -> pd.Series:
-    mask = pd.Series(True, index=df.index)
-    for col, val in where.items():
-        mask &= df[col] == val
-    assert mask.sum() == 1, df.loc[mask]
-    return df.loc[mask].iloc[0]
 
 
 @pytest.fixture(scope="module")
