@@ -98,3 +98,58 @@ class TestRangesCountEachAreaOnce:
         names = rows.loc[(rows["sex"] == "Male") & (rows["period"] == male["period"]),
                          "area_name"]
         assert male["n_areas"] == names.nunique() < len(names)
+
+
+class TestManyAreasOnOneTable:
+    """A fan-out profiles area after area on one table (in one warm kernel): from the second
+    area of a type on, every area of that type is computed at once and each takes its rows."""
+
+    #: Unitary authorities, counties, districts and the regions; Coventry and Warwickshire.
+    CODES = ["E06000001", "E06000052", "E08000026", "E08000016", "E08000038", "E09000001",
+             "E10000031", "E10000003", "E07000218", "E07000222", "E12000005", "E12000007",
+             "E92000001"]
+
+    @staticmethod
+    def alone(table, code, **kwargs):
+        """The area's rows as the first area profiled on a table gets them (no batch)."""
+        from cw_pophealth.analysis import profile
+
+        kind = profile._area_types(table)[code]
+        peers = tuple(profile.PEER_AREA_TYPES.get(kind, (kind,)))
+        keys = [s.key for s in catalogue.CORE_INDICATORS]
+        return profile._profile_rows(table, [code], keys, ENG, kwargs.get("period", "latest"),
+                                     peers, 0.95)
+
+    @pytest.mark.parametrize("period", ["latest", "2022 - 24", "2024/25"])
+    def test_each_area_gets_the_rows_it_gets_alone(self, snapshot_table, period):
+        table = snapshot_table.copy(deep=False)
+        for code in self.CODES:
+            got = analysis.area_profile_table(table, code, period=period)
+            assert got.attrs["area_code"] == code
+            got.attrs = {}
+            pd.testing.assert_frame_equal(got, self.alone(table, code, period=period),
+                                          check_exact=True)
+
+    def test_one_area_alone_computes_no_batch(self, snapshot_table, caplog):
+        table = snapshot_table.copy(deep=False)
+        with caplog.at_level("DEBUG", logger="cw_pophealth.analysis.profile"):
+            analysis.area_profile_table(table, COV)
+            assert "computed at once" not in caplog.text
+            analysis.area_profile_table(table, "E06000001")
+        assert "computed at once" in caplog.text
+
+    def test_an_edited_table_is_profiled_afresh(self, snapshot_table):
+        table = snapshot_table.copy(deep=False)
+        for code in (COV, "E06000001"):
+            analysis.area_profile_table(table, code)
+        smoking = (table["indicator_id"] == 92443) & (table["area_code"] == COV)
+        table.loc[smoking, "value"] = 99.9  # synthetic: an analyst's edit
+        row = analysis.area_profile_table(table, COV, indicators=["smoking"]).iloc[0]
+        assert row["value"] == 99.9
+
+    def test_a_region_is_not_a_peer_of_a_batch_of_uas(self, snapshot_table):
+        table = snapshot_table.copy(deep=False)
+        analysis.area_profile_table(table, "E06000001")
+        profile = analysis.area_profile_table(table, "E06000002")
+        assert set(profile["area_code"]) == {"E06000002"}
+        assert not profile["range_area_types"].str.contains("Region").any()

@@ -30,7 +30,7 @@ from cw_pophealth.periods import ALL_PERIODS, LATEST
 logger = logging.getLogger(__name__)
 
 __all__ = ["SOURCE_COMPUTED", "SOURCE_NONE", "SOURCE_PUBLISHED", "SOURCE_SELF",
-           "benchmark_table", "one_benchmark_table"]
+           "area_batches", "benchmark_table", "one_benchmark_table"]
 
 #: Comparison-source labels (column ``comparison_source``).
 SOURCE_COMPUTED = "computed ({level} CI overlap)"
@@ -88,6 +88,30 @@ def _indicator_context(table: pd.DataFrame, indicator_id: int, sexes: tuple[str,
             bench_latest=None if valued_bench.empty else latest_period(valued_bench))
 
     return memo(table, ("benchmark context", indicator_id, sexes, benchmark_code), compute)
+
+
+def area_batches(table: pd.DataFrame, indicator: Any, codes: list[str], benchmark_code: str,
+                 *, period: Any, sexes: Any = None) -> list[list[str]]:
+    """``codes`` in groups that :func:`one_benchmark_table` may take together, each area
+    getting the rows it would get alone.
+
+    The periods shown do not depend on the other areas asked for with explicit period labels,
+    or with each area's latest period when the benchmark has a value (its latest period is the
+    fallback): then all codes are one group. Otherwise (``"all"`` periods, or a benchmark
+    without values) they are resolved over the areas asked for together: the areas without a
+    value make one group (they all get no period) and each other area is a group of its own.
+    """
+    codes = list(codes)
+    spec = indicator_spec(indicator)
+    if is_explicit_period(period):
+        return [codes]
+    sexes = list(spec.sexes) if sexes is None else ([sexes] if isinstance(sexes, str)
+                                                     else list(sexes))
+    ctx = _indicator_context(table, spec.indicator_id, tuple(sexes), benchmark_code)
+    if str(period).strip().lower() != ALL_PERIODS and ctx.bench_latest is not None:
+        return [codes]
+    without = [c for c in codes if c not in ctx.valued_codes]
+    return ([without] if without else []) + [[c] for c in codes if c in ctx.valued_codes]
 
 
 def one_benchmark_table(table: pd.DataFrame, indicator: Any, area_frame: pd.DataFrame,
@@ -196,8 +220,10 @@ def one_benchmark_table(table: pd.DataFrame, indicator: Any, area_frame: pd.Data
         out[col] = pd.to_numeric(out.get(col), errors="coerce").astype("float64")
     for col in ("published_comparison", "value_note", "source", "source_ref", "release",
                 "benchmark_release"):
-        if col not in out.columns:
-            out[col] = pd.NA
+        # Missing is always pd.NA (rows without the field would otherwise hold NaN), so an
+        # area's rows are the same whichever areas are asked for with it.
+        out[col] = (out[col].astype(object).where(out[col].notna(), pd.NA)
+                    if col in out.columns else pd.NA)
     out["release_date"] = pd.to_datetime(out.get("release_date", pd.Series(pd.NaT,
                                                                             index=out.index)))
     is_self = (out["area_code"] == benchmark_code).to_numpy(dtype=bool)
