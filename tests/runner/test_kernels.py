@@ -78,6 +78,53 @@ class TestAWarmKernel:
         assert probe_state(first)["pid"] != probe_state(second)["pid"]
 
 
+class TestOneClientPerKernel:
+    """Every notebook in a warm kernel is driven through the one client that stays connected
+    (a new client per notebook waited 0.2 s to be ready, with the kernel idle)."""
+
+    @staticmethod
+    def printing(tmp_path, word: str) -> Path:
+        path = tmp_path / f"{word}.ipynb"
+        nbformat.write(nbformat.v4.new_notebook(cells=[
+            nbformat.v4.new_code_cell('output_dir: str = ""', metadata={"tags": ["parameters"]}),
+            nbformat.v4.new_code_cell(f"print({word!r})"),
+        ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                    "language": "python"}}), path)
+        return path
+
+    @staticmethod
+    def streams(j: dict) -> list[str]:
+        nb = nbformat.read(Path(j["staging"]) / f"{j['name']}.ipynb", as_version=4)
+        return [o["text"] for c in nb.cells for o in c.get("outputs", [])
+                if o["output_type"] == "stream"]
+
+    def test_two_notebooks_share_the_client_and_each_has_only_its_own_output(self, tmp_path):
+        first = job(tmp_path, "first", self.printing(tmp_path, "first"))
+        second = job(tmp_path, "second", self.printing(tmp_path, "second"))
+        assert ex.execute(first)["ok"]
+        client = kernels.warm_kernel(ex.kernel_env(first["env"]), str(tmp_path)).manager.client()
+        assert ex.execute(second)["ok"]
+        kernel = kernels.warm_kernel(ex.kernel_env(second["env"]), str(tmp_path))
+        assert kernel.manager.client() is client and client.channels_running
+        assert (self.streams(first), self.streams(second)) == (["first\n"], ["second\n"])
+
+    def test_a_kernel_that_does_not_answer_in_time_is_an_error(self, tmp_path):
+        import asyncio
+
+        import pytest
+
+        kernel = kernels.WarmKernel(ex.kernel_env({}))
+        try:
+            client = kernel.manager.client()
+            client.start_channels()
+            asyncio.run(client.wait_for_ready(timeout=60))  # the first, full check
+            kernel.client.execute("import time; time.sleep(5)")  # busy: kernel_info waits
+            with pytest.raises(RuntimeError, match="did not answer kernel_info within 0.5 s"):
+                asyncio.run(kernels._quick_ready(client, 0.5))
+        finally:
+            kernel.shutdown()
+
+
 class TestRunningNotebooksInThreads:
     """Several threads (a Dask worker's) each drive their own kernel at once."""
 

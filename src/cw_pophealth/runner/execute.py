@@ -216,7 +216,6 @@ def execute(job: dict) -> dict:
             healthy = True
             raise
         healthy = True
-        kernel.manager.close_clients()
         _redact_notebook(executed, _job_labels(job))
         _to_html(executed, staging / f"{job['name']}.html", job["title"])
     except Exception as exc:  # noqa: BLE001 - reported to the caller, never swallowed

@@ -88,26 +88,81 @@ def reset_in_kernel(cwd: str, settings: Mapping[str, str]) -> None:
 
 
 def _manager_class() -> type:
-    """A kernel manager that gives nbclient asynchronous clients and remembers them, so that
-    each notebook's client can be closed after it ends while the kernel keeps running."""
+    """A kernel manager whose notebook client stays connected from notebook to notebook.
+
+    nbclient asks the manager for a new client for every notebook and waits until it is ready.
+    A new client's subscription to the kernel's output channel takes a moment to connect, so
+    that wait ends only after two 0.2 s timeouts of jupyter_client's readiness check: 0.2 s in
+    which a warm kernel sits idle before each notebook. Here every notebook in one kernel gets
+    the same client (an asynchronous one, as nbclient needs): after the first full readiness
+    check, one ``kernel_info`` round trip says the kernel is there, and output left over from
+    the reset between notebooks is dropped. It is stopped with the kernel.
+    """
+    from jupyter_client.asynchronous import AsyncKernelClient
     from jupyter_client.manager import KernelManager
+
+    class _Client(AsyncKernelClient):
+        _cw_ready = False
+
+        def start_channels(self, *args, **kwargs) -> None:
+            if not self.channels_running:  # the next notebook's start finds them running
+                super().start_channels(*args, **kwargs)
+
+        async def wait_for_ready(self, timeout: float | None = None) -> None:
+            if not self._cw_ready:
+                await AsyncKernelClient.wait_for_ready(self, timeout=timeout)
+                self._cw_ready = True
+                return
+            await _quick_ready(self, _STARTUP_TIMEOUT if timeout is None else timeout)
 
     class _Manager(KernelManager):
         def __init__(self, **kwargs: object) -> None:
-            kwargs.setdefault("client_class", "jupyter_client.asynchronous.AsyncKernelClient")
+            kwargs.setdefault("client_factory", _Client)
             super().__init__(**kwargs)
-            self._cw_clients: list = []
+            self._cw_client: AsyncKernelClient | None = None
 
         def client(self, **kwargs):
-            kc = super().client(**kwargs)
-            self._cw_clients.append(kc)
-            return kc
+            if self._cw_client is None:
+                self._cw_client = super().client(**kwargs)
+            return self._cw_client
 
         def close_clients(self) -> None:
-            while self._cw_clients:
-                self._cw_clients.pop().stop_channels()
+            """Stop the notebooks' client (when the kernel stops)."""
+            if self._cw_client is not None:
+                self._cw_client.stop_channels()
+                self._cw_client = None
 
     return _Manager
+
+
+async def _quick_ready(client, timeout: float) -> None:
+    """Readiness of a client that has been connected since an earlier notebook: drop what is
+    waiting on its output channel, then one ``kernel_info`` request answered within
+    ``timeout`` seconds.
+
+    Raises
+    ------
+    RuntimeError
+        If the kernel does not answer in time (it is then replaced).
+    """
+    import time
+    from queue import Empty
+
+    while True:
+        try:
+            await client.iopub_channel.get_msg(timeout=0)
+        except Empty:
+            break
+    msg_id = client.kernel_info()
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            reply = await client.shell_channel.get_msg(timeout=left)
+        except Empty:
+            break
+        if reply.get("parent_header", {}).get("msg_id") == msg_id:
+            return
+    raise RuntimeError(f"the warm kernel did not answer kernel_info within {timeout:g} s")
 
 
 class WarmKernel:
@@ -143,7 +198,6 @@ class WarmKernel:
     def reset(self, cwd: str, settings: Mapping[str, str]) -> None:
         """Forget everything the last notebook defined (imports stay loaded); work in ``cwd``
         with the settings variables ``settings``."""
-        self.manager.close_clients()
         code = _RESET.format(cwd=str(cwd), settings=dict(settings))
         reply = self.client.execute_interactive(code, silent=True,
                                                 store_history=False, timeout=_STARTUP_TIMEOUT)
