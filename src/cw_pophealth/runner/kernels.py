@@ -26,6 +26,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Mapping
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -119,9 +120,9 @@ def _manager_class() -> type:
         def __init__(self, **kwargs: object) -> None:
             kwargs.setdefault("client_factory", _Client)
             super().__init__(**kwargs)
-            self._cw_client: AsyncKernelClient | None = None
+            self._cw_client: Any = None  # a _Client, made by client_factory
 
-        def client(self, **kwargs):
+        def client(self, **kwargs: Any) -> Any:
             if self._cw_client is None:
                 self._cw_client = super().client(**kwargs)
             return self._cw_client
