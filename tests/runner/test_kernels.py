@@ -109,18 +109,22 @@ class TestOneClientPerKernel:
         assert (self.streams(first), self.streams(second)) == (["first\n"], ["second\n"])
 
     def test_a_kernel_that_does_not_answer_in_time_is_an_error(self, tmp_path):
-        import asyncio
-
         import pytest
+        from jupyter_core.utils import run_sync  # as nbclient runs its coroutines
 
         kernel = kernels.WarmKernel(ex.kernel_env({}))
         try:
             client = kernel.manager.client()
             client.start_channels()
-            asyncio.run(client.wait_for_ready(timeout=60))  # the first, full check
-            kernel.client.execute("import time; time.sleep(5)")  # busy: kernel_info waits
+            run_sync(client.wait_for_ready)(timeout=60)  # the first, full check
+            busy = kernel.client.execute("import time; time.sleep(5)")  # kernel_info waits
+            while True:  # until the kernel has started on it
+                msg = kernel.client.get_iopub_msg(timeout=30)
+                if (msg["parent_header"].get("msg_id") == busy
+                        and msg["msg_type"] == "execute_input"):
+                    break
             with pytest.raises(RuntimeError, match="did not answer kernel_info within 0.5 s"):
-                asyncio.run(kernels._quick_ready(client, 0.5))
+                run_sync(kernels._quick_ready)(client, 0.5)
         finally:
             kernel.shutdown()
 
