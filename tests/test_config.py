@@ -19,6 +19,17 @@ class TestGetSettings:
         assert (settings.data_dir, settings.reports_dir) == (tmp_path.resolve() / "data",
                                                              tmp_path.resolve() / "reports")
 
+    @pytest.mark.parametrize("inside", ["notebooks", "src/cw_pophealth", "."])
+    def test_inside_the_project_they_are_the_projects_own(self, monkeypatch, inside):
+        # A notebook opened in notebooks/ (JupyterLab works in the notebook's folder) reads the
+        # project's snapshot and writes the project's reports, not copies beside itself.
+        monkeypatch.chdir(config.PROJECT_ROOT / inside)
+        monkeypatch.delenv("CW_POPHEALTH_DATA", raising=False)
+        monkeypatch.delenv("CW_POPHEALTH_REPORTS", raising=False)
+        settings = config.get_settings()
+        root = config.PROJECT_ROOT.resolve()
+        assert (settings.data_dir, settings.reports_dir) == (root / "data", root / "reports")
+
     def test_the_data_folder_follows_cw_pophealth_data(self, tmp_path, monkeypatch):
         monkeypatch.setenv("CW_POPHEALTH_DATA", str(tmp_path / "elsewhere"))
         assert config.get_settings().data_dir == tmp_path.resolve() / "elsewhere"
