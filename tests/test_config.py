@@ -30,6 +30,10 @@ class TestGetSettings:
         root = config.PROJECT_ROOT.resolve()
         assert (settings.data_dir, settings.reports_dir) == (root / "data", root / "reports")
 
+    def test_installed_without_the_source_tree_they_follow_the_working_folder(self, tmp_path):
+        below = tmp_path / "proj" / "notebooks"
+        assert config._default_base(below, tmp_path, checkout=False) == below.resolve()
+
     def test_the_data_folder_follows_cw_pophealth_data(self, tmp_path, monkeypatch):
         monkeypatch.setenv("CW_POPHEALTH_DATA", str(tmp_path / "elsewhere"))
         assert config.get_settings().data_dir == tmp_path.resolve() / "elsewhere"

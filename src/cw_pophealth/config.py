@@ -314,20 +314,23 @@ class Settings:
         return dataclasses.replace(self, **changes)
 
 
-def _default_base(cwd: Path, project_root: Path) -> Path:
+def _default_base(cwd: Path, project_root: Path, *, checkout: bool) -> Path:
     """The folder whose ``data/`` and ``reports/`` are used when no variable names them: the
     project's own when working anywhere inside it (a notebook opened in ``notebooks/`` works in
     that folder, and must read the project's snapshot, not build a second one beside itself);
-    otherwise the working folder. (Installed from a wheel, the project folder is the working
-    folder.)
+    otherwise, or when installed from a wheel (no ``checkout``), the working folder.
 
     Examples
     --------
-    >>> [str(_default_base(Path(c), Path("/p"))) for c in ("/p/notebooks", "/p", "/q", "/pq")]
+    >>> [str(_default_base(Path(c), Path("/p"), checkout=True))
+    ...  for c in ("/p/notebooks", "/p", "/q", "/pq")]
     ['/p', '/p', '/q', '/pq']
+    >>> str(_default_base(Path("/p/notebooks"), Path("/p"), checkout=False))
+    '/p/notebooks'
     """
     cwd, project_root = cwd.resolve(), project_root.resolve()
-    return project_root if cwd == project_root or project_root in cwd.parents else cwd
+    inside = cwd == project_root or project_root in cwd.parents
+    return project_root if checkout and inside else cwd
 
 
 def get_settings(**overrides) -> Settings:
@@ -349,7 +352,7 @@ def get_settings(**overrides) -> Settings:
     'raw'
     """
     root = PROJECT_ROOT
-    here = _default_base(Path.cwd(), root)
+    here = _default_base(Path.cwd(), root, checkout=(root / "src" / "cw_pophealth").is_dir())
     data_dir = Path(os.environ.get("CW_POPHEALTH_DATA") or here / "data").expanduser().resolve()
     reports_dir = Path(os.environ.get("CW_POPHEALTH_REPORTS") or here / "reports").expanduser()
     base_url = _api_url(os.environ.get("FINGERTIPS_API_URL", DEFAULT_API_URL))

@@ -130,6 +130,20 @@ class TestManyAreasOnOneTable:
             pd.testing.assert_frame_equal(got, self.alone(table, code, period=period),
                                           check_exact=True)
 
+    @pytest.mark.parametrize("key", [s.key for s in catalogue.CORE_INDICATORS])
+    def test_one_indicator_over_all_periods_too(self, snapshot_table, key):
+        # "all" periods put the areas without a value in a group of their own, whose period
+        # column is all missing: the batch must not change the dtype of anyone's rows.
+        from cw_pophealth.analysis import profile
+
+        table = snapshot_table.copy(deep=False)
+        analysis.area_profile_table(table, "E06000001", indicators=[key], period="all")
+        got = analysis.area_profile_table(table, "E06000002", indicators=[key], period="all")
+        got.attrs = {}
+        alone = profile._profile_rows(table, ["E06000002"], [key], ENG, "all",
+                                      profile.PEER_AREA_TYPES["UA"], 0.95)
+        pd.testing.assert_frame_equal(got, alone, check_exact=True)
+
     def test_one_area_alone_computes_no_batch(self, snapshot_table, caplog):
         table = snapshot_table.copy(deep=False)
         with caplog.at_level("DEBUG", logger="cw_pophealth.analysis.profile"):

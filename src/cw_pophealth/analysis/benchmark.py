@@ -218,8 +218,8 @@ def one_benchmark_table(table: pd.DataFrame, indicator: Any, area_frame: pd.Data
     out = pd.DataFrame.from_records(records)
     for col in ("value", "lower", "upper", "benchmark_value"):
         out[col] = pd.to_numeric(out.get(col), errors="coerce").astype("float64")
-    for col in ("published_comparison", "value_note", "source", "source_ref", "release",
-                "benchmark_release"):
+    for col in ("period", "published_comparison", "value_note", "source", "source_ref",
+                "release", "benchmark_release"):
         # Missing is always pd.NA (rows without the field would otherwise hold NaN), so an
         # area's rows are the same whichever areas are asked for with it.
         out[col] = (out[col].astype(object).where(out[col].notna(), pd.NA)

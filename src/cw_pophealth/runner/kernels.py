@@ -46,6 +46,8 @@ _RESET = ("import os as _cw_os\n_cw_os.chdir({cwd!r})\ndel _cw_os\n"
 #: sets PYTEST_CURRENT_TEST anew for every test.)
 SETTINGS_PREFIXES = ("CW_POPHEALTH_", "FINGERTIPS_", "PYTEST_CURRENT_TEST")
 _STARTUP_TIMEOUT = 120
+#: Most leftover output messages dropped before a notebook (nbclient skips any others).
+_DRAIN_LIMIT = 10_000
 _first_filters: list | None = None
 _resets = 0
 
@@ -149,7 +151,7 @@ async def _quick_ready(client, timeout: float) -> None:
     import time
     from queue import Empty
 
-    while True:
+    for _ in range(_DRAIN_LIMIT):  # bounded: a thread left printing must not hold us here
         try:
             await client.iopub_channel.get_msg(timeout=0)
         except Empty:
