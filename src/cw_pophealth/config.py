@@ -93,6 +93,8 @@ def _find_project_root() -> Path:
 
 
 PROJECT_ROOT = _find_project_root()
+#: Whether PROJECT_ROOT is a source checkout (installed from a wheel, it is the working folder).
+_CHECKOUT = (PROJECT_ROOT / "src" / "cw_pophealth").is_dir()
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -352,7 +354,7 @@ def get_settings(**overrides) -> Settings:
     'raw'
     """
     root = PROJECT_ROOT
-    here = _default_base(Path.cwd(), root, checkout=(root / "src" / "cw_pophealth").is_dir())
+    here = _default_base(Path.cwd(), root, checkout=_CHECKOUT)
     data_dir = Path(os.environ.get("CW_POPHEALTH_DATA") or here / "data").expanduser().resolve()
     reports_dir = Path(os.environ.get("CW_POPHEALTH_REPORTS") or here / "reports").expanduser()
     base_url = _api_url(os.environ.get("FINGERTIPS_API_URL", DEFAULT_API_URL))

@@ -165,7 +165,7 @@ def _batch(table: pd.DataFrame, code: str, area_type: str, keys: list, benchmark
     except TypeError:
         return None
     types = _area_types(table)
-    if types.get(code) != area_type:
+    if code not in types:  # not in the table: nothing to batch with
         return None
     seen = memo(table, (*key, "areas asked"), set)
     seen.add(code)
@@ -188,10 +188,10 @@ def _profile_rows(table: pd.DataFrame, codes: list[str], keys: list, benchmark_c
                   period, peers: tuple[str, ...], confidence: float) -> pd.DataFrame:
     """:func:`area_profile_table`'s rows for ``codes``, without attributes."""
     area_frame = as_area_frame(codes, table)
+    kwargs = dict(polarity=None, period=period, sexes=None, confidence=confidence)
     parts = []
     for key in keys:
         spec = indicator_spec(key)
-        kwargs = dict(polarity=None, period=period, sexes=None, confidence=confidence)
         groups = ([codes] if len(codes) == 1 else
                   area_batches(table, key, codes, benchmark_code, period=period))
         part = pd.concat([one_benchmark_table(
