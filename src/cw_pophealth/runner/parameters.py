@@ -154,14 +154,16 @@ def validate_parameters(notebook: str | os.PathLike, parameters: Mapping[str, An
         keys = keys or notebook_indicators(notebook, settings=settings) or [
             s.key for s in catalogue.CORE_INDICATORS]
         ids = [catalogue.indicator_spec(k).indicator_id for k in keys]
-        rows = table.loc[table["indicator_id"].isin(ids) & table["value"].notna()]
-        if "area_code" in out and rows.loc[rows["area_code"] == out["area_code"]].empty:
+        # Masks, not row copies: a fan-out checks every area in turn before any run starts.
+        has_data = table["indicator_id"].isin(ids) & table["value"].notna()
+        if "area_code" in out and not (has_data & (table["area_code"] == out["area_code"])).any():
             raise ParameterError(
                 f"area_code={out['area_code']!r} ({lookup().name(out['area_code'])}) has no "
                 f"data in the snapshot for any of the indicators {', '.join(map(str, ids))}.")
         period = parameters.get("period")
         if isinstance(period, str) and period.strip().lower() not in (LATEST, ALL_PERIODS):
-            in_areas = rows.loc[rows["area_code"].isin(area_codes)] if area_codes else rows
+            in_areas = table.loc[has_data & table["area_code"].isin(area_codes)
+                                 if area_codes else has_data]
             available = period_order(in_areas)
             if period.strip() not in available:
                 raise ParameterError(
