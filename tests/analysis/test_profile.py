@@ -132,8 +132,6 @@ class TestManyAreasOnOneTable:
 
     @pytest.mark.parametrize("key", [s.key for s in catalogue.CORE_INDICATORS])
     def test_one_indicator_over_all_periods_too(self, snapshot_table, key):
-        # "all" periods put the areas without a value in a group of their own, whose period
-        # column is all missing: the batch must not change the dtype of anyone's rows.
         from cw_pophealth.analysis import profile
 
         table = snapshot_table.copy(deep=False)
@@ -144,12 +142,47 @@ class TestManyAreasOnOneTable:
                                       profile.PEER_AREA_TYPES["UA"], 0.95)
         pd.testing.assert_frame_equal(got, alone, check_exact=True)
 
+    def test_areas_without_a_value_grouped_together_keep_everyone_s_dtypes(
+            self, snapshot_table):
+        # "all" periods put the areas without a value in a group of their own, whose period
+        # column is all missing: computing them with others must not change the dtype of
+        # anyone's rows.
+        from cw_pophealth.analysis import profile
+        from cw_pophealth.analysis.benchmark import area_batches
+
+        table = snapshot_table.copy(deep=False)
+        types = profile._area_types(table)
+        uas = sorted(c for c, kind in types.items() if kind == "UA")
+        without, *valued = area_batches(table, "alcohol_admissions", uas, ENG, period="all")
+        assert len(without) > 1 and all(len(g) == 1 for g in valued)
+        codes = sorted([*without, *(g[0] for g in valued[:3])])
+        peers = profile.PEER_AREA_TYPES["UA"]
+        together = profile._profile_rows(table, codes, ["alcohol_admissions"], ENG, "all",
+                                         peers, 0.95)
+        for code in (without[0], valued[0][0]):
+            alone = profile._profile_rows(table, [code], ["alcohol_admissions"], ENG, "all",
+                                          peers, 0.95)
+            mine = together.loc[together["area_code"] == code].reset_index(drop=True)
+            pd.testing.assert_frame_equal(mine, alone, check_exact=True)
+
     def test_one_area_alone_computes_no_batch(self, snapshot_table, caplog):
         table = snapshot_table.copy(deep=False)
         with caplog.at_level("DEBUG", logger="cw_pophealth.analysis.profile"):
             analysis.area_profile_table(table, COV)
             assert "computed at once" not in caplog.text
             analysis.area_profile_table(table, "E06000001")
+        assert "computed at once" in caplog.text
+
+    def test_all_periods_are_not_batched_as_each_area_is_a_group_of_its_own(
+            self, snapshot_table, caplog):
+        # With "all" periods a batch would run every UA one by one: seconds for two areas.
+        table = snapshot_table.copy(deep=False)
+        with caplog.at_level("DEBUG", logger="cw_pophealth.analysis.profile"):
+            for code in ("E06000001", "E06000002", "E06000003"):
+                analysis.area_profile_table(table, code, indicators=["smoking"], period="all")
+            assert "computed at once" not in caplog.text
+            analysis.area_profile_table(table, "E06000001", indicators=["smoking"])
+            analysis.area_profile_table(table, "E06000002", indicators=["smoking"])
         assert "computed at once" in caplog.text
 
     def test_an_edited_table_is_profiled_afresh(self, snapshot_table):

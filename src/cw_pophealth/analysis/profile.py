@@ -171,9 +171,12 @@ def _batch(table: pd.DataFrame, code: str, area_type: str, keys: list, benchmark
     seen.add(code)
     if len(seen) < 2:
         return None
+    codes = sorted(c for c, kind in types.items() if kind == area_type)
+    if not memo(table, (*key, "batch saves work"), lambda: _batch_saves_work(
+            table, codes, keys, benchmark_code, period)):
+        return None
 
     def compute() -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
-        codes = sorted(c for c, kind in types.items() if kind == area_type)
         rows = _profile_rows(table, codes, keys, benchmark_code, period, peers, confidence)
         positions = pd.Series(np.arange(len(rows))).groupby(rows["area_code"].to_numpy(),
                                                              sort=False)
@@ -182,6 +185,17 @@ def _batch(table: pd.DataFrame, code: str, area_type: str, keys: list, benchmark
 
     # Only ever read (each area takes a copy of its rows), so the cached frame is returned.
     return memo(table, key, compute)
+
+
+def _batch_saves_work(table: pd.DataFrame, codes: list[str], keys: list, benchmark_code: str,
+                      period) -> bool:
+    """Whether computing ``codes`` together is cheaper than one at a time: every indicator
+    takes them in one group (plus, at most, the group of areas without a value). With
+    ``"all"`` periods, or a benchmark without values, each area with a value is a group of
+    its own (:func:`~cw_pophealth.analysis.benchmark.area_batches`), so a batch would compute
+    every area of the type one by one, seconds for an analyst who asked for two."""
+    return all(len(area_batches(table, key, codes, benchmark_code, period=period)) <= 2
+               for key in keys)
 
 
 def _profile_rows(table: pd.DataFrame, codes: list[str], keys: list, benchmark_code: str,
