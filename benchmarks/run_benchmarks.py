@@ -433,7 +433,9 @@ def measure(argv: list[str], env: dict) -> dict:
     return {"argv": argv, "returncode": proc.returncode, "wall": wall,
             "cpu": usage.ru_utime + usage.ru_stime, "max_rss_mb": usage.ru_maxrss / 1024,
             "tree_peak_mb": peak / 2**20 if psutil is not None else None,
-            "output_tail": output[-4000:]}
+            # The summary line is logged before the per-run list, which a large fan-out makes
+            # longer than the tail kept: read it from the whole output.
+            "summary": _summary_line(output), "output_tail": output[-4000:]}
 
 
 def run_measured(argv: list[str], env: dict) -> dict:
@@ -620,7 +622,6 @@ def bench_reports(args) -> dict:
             m = run_measured(argv, env)
             if m["returncode"] != 0:
                 raise RuntimeError(f"{label} failed:\n{m['output_tail']}")
-            m["summary"] = _summary_line(m["output_tail"])
             out[label] = m
             target = _yes(m["wall"] < NO_CHANGE_TARGET) if "nothing changed" in label else "-"
             rows.append([label, f"{m['wall']:.1f}", f"{m['cpu'] / m['wall']:.2f}",
@@ -691,7 +692,6 @@ def bench_scale(args, server: FakeServer) -> dict:
                                   "--force", *_executor_args(args)), env)
             if m["returncode"] != 0:
                 raise RuntimeError(f"fan-out of {n} area(s) failed:\n{m['output_tail']}")
-            m["summary"] = _summary_line(m["output_tail"])
             out["reports"][n] = m
             shutil.rmtree(work / f"reports-{n}", ignore_errors=True)
     finally:
@@ -836,7 +836,6 @@ def bench_fanout(args) -> dict:
                 m = run_measured(argv, _reports_env(data_dir, reports))
                 if m["returncode"] != 0:
                     raise RuntimeError(f"{mode} fan-out failed:\n{m['output_tail']}")
-                m["summary"] = _summary_line(m["output_tail"])
                 pair[mode] = m
             warm, fresh = (_report_outputs(work / f"reports-{m}") for m in ("warm", "fresh"))
             pair["identical_outputs"] = warm == fresh
