@@ -178,7 +178,7 @@ def _save(fig: Figure, stem: str, *, output_dir: str | os.PathLike | None,
     base = folder / Path(stem).name
     png, svg = base.with_suffix(".png"), base.with_suffix(".svg")
     atomic.write_bytes(png, png_bytes)
-    with plt.rc_context(SAVE_RC_PARAMS):  # type: ignore[arg-type]
+    with plt.rc_context(SAVE_RC_PARAMS):
         atomic.write_via(svg, lambda tmp: fig.savefig(
             tmp, format="svg", bbox_inches="tight", facecolor="white",
             metadata={"Title": title, "Description": description, "Date": None}))
