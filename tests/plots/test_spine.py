@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+
 import matplotlib.colors as mcolors  # noqa: E402
 import pytest  # noqa: E402
 
 from cw_pophealth import analysis, catalogue, plots  # noqa: E402
+from cw_pophealth.geography import get_geography
 from helpers import WARKS, all_text
 
 
@@ -44,6 +47,35 @@ class TestSpineChart:
         assert squares == int(profile["earlier_release"].sum()) > 0 and any(
             t.startswith("Square: an earlier release (Fingertips as of January 2020")
             for t in labels)
+
+
+class TestNoTextOverlaps:
+    """The table beside the spine keeps every label clear of the next column, and the "no data"
+    box clear of the labels, for the area with the longest name (the box names the area)."""
+
+    @staticmethod
+    def overlapping_texts(ax) -> list[tuple[str, str]]:
+        fig = ax.figure
+        fig.draw_without_rendering()
+        renderer = fig.canvas.get_renderer()
+        boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in ax.texts
+                 if t.get_text().strip()]
+        return [(a, b) for (a, box_a), (b, box_b) in itertools.combinations(boxes, 2)
+                if box_a.overlaps(box_b)]
+
+    def test_no_two_labels_overlap(self, snapshot_table, extracts_settings):
+        lookup = get_geography(extracts_settings)
+        names = {code: lookup.name(code) for code in lookup.upper_tier_areas()}
+        longest = max(names, key=lambda code: len(names[code]))
+        for code in (WARKS, longest):
+            ax = plots.spine_chart(analysis.area_profile_table(snapshot_table, code))
+            assert self.overlapping_texts(ax) == [], code
+
+    def test_the_check_sees_an_overlap(self, snapshot_table):
+        ax = plots.spine_chart(analysis.area_profile_table(snapshot_table, WARKS))
+        # Synthetic: a period label on the last row, moved left into the indicator's label.
+        ax.text(-4.5, 0.0, "2016 - 18", ha="left", va="center", fontsize=8.5)
+        assert [b for _, b in self.overlapping_texts(ax)] == ["2016 - 18"]
 
 
 class TestTheRangeLegend:
