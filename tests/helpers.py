@@ -6,7 +6,9 @@ Values made up here are synthetic test data and are labelled as such.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nbformat
 import pandas as pd
@@ -15,6 +17,9 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from cw_pophealth import catalogue, schema
 from cw_pophealth.periods import add_period_bounds
+
+if TYPE_CHECKING:
+    from cw_pophealth.config import Settings
 
 COVENTRY = catalogue.COVENTRY
 WARWICKSHIRE = catalogue.WARWICKSHIRE
@@ -242,3 +247,11 @@ def pulled_table_before_issue_14(plan, bodies) -> pd.DataFrame:
         table = table.loc[table["area_code"].isin(plan.area_codes)]
     table = deduplicate_sources_before_issue_14(table, [data.API_SOURCE_LABEL])
     return schema.validate_tidy(table)
+
+
+def copy_of_built_data(built: Settings, data_dir: Path) -> Settings:
+    """``built``'s settings with ``data_dir`` holding a copy of its data folder (the snapshot
+    the session built): what `build` writes, without building again. The tables' stamps hold
+    content hashes and file names, so the copy is current (``snapshot.is_current``)."""
+    shutil.copytree(built.data_dir, data_dir)
+    return built.with_(data_dir=data_dir)

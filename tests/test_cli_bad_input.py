@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from cw_pophealth import schema, snapshot
-from cw_pophealth.config import get_settings
 from cw_pophealth.errors import DamagedTableError
+from helpers import copy_of_built_data
 
 #: Seconds a command may take before the test calls it hung (the commands here fail at once).
 HANG_GUARD = 60
@@ -134,10 +134,8 @@ class TestUnwritableDataFolder:
 
 class TestDamagedTable:
     @pytest.fixture
-    def built(self, extracts_dir, tmp_path):
-        settings = get_settings(data_dir=tmp_path / "data")
-        snapshot.build_snapshot(settings)
-        return settings
+    def built(self, built_settings, tmp_path):
+        return copy_of_built_data(built_settings, tmp_path / "data")
 
     def truncate(self, path: Path) -> None:
         path.write_bytes(path.read_bytes()[:5000])

@@ -15,12 +15,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cw_pophealth import runner, snapshot
-from cw_pophealth.config import PROJECT_ROOT, get_settings
+from cw_pophealth import runner
+from cw_pophealth.config import PROJECT_ROOT
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # pagecheck.py sits beside this file
 
 import pagecheck  # noqa: E402
+
+from helpers import copy_of_built_data  # noqa: E402
 
 #: Where the screenshots are kept (gitignored under reports/); ``CW_POPHEALTH_SCREENSHOTS``
 #: chooses another folder, e.g. one that CI keeps as an artefact.
@@ -61,12 +63,9 @@ def screenshots() -> Path:
 
 
 @pytest.fixture(scope="session")
-def published(tmp_path_factory, checker):
+def published(built_settings, tmp_path_factory, checker):
     """A reports folder with the real window-of-need report and the summary page."""
-    settings = get_settings(data_dir=tmp_path_factory.mktemp("data"))
-    if settings.extracts_dir is None or not settings.extracts_dir.is_dir():
-        pytest.skip("the real extracts folder is absent (set CW_POPHEALTH_EXTRACTS)")
-    snapshot.build_snapshot(settings)
+    settings = copy_of_built_data(built_settings, tmp_path_factory.mktemp("browser-data") / "data")
     settings = settings.with_(reports_dir=tmp_path_factory.mktemp("browser") / "reports")
     config = settings.reports_dir.parent / "reports.yaml"
     entries = yaml.safe_load(settings.reports_config.read_text(encoding="utf-8"))["reports"]

@@ -10,18 +10,14 @@ import pytest
 import yaml
 
 from cw_pophealth import snapshot
-from cw_pophealth.config import get_settings
-from helpers import probe_notebook, tiny_notebook
+from helpers import copy_of_built_data, probe_notebook, tiny_notebook
 
 
 @pytest.fixture(scope="module")
-def data_settings(tmp_path_factory):
-    """Settings whose data folder holds a freshly built snapshot (reports go elsewhere)."""
-    settings = get_settings(data_dir=tmp_path_factory.mktemp("data"))
-    if settings.extracts_dir is None or not settings.extracts_dir.is_dir():
-        pytest.skip("the real extracts folder is absent (set CW_POPHEALTH_EXTRACTS)")
-    snapshot.build_snapshot(settings)
-    return settings
+def data_settings(built_settings, tmp_path_factory):
+    """Settings whose data folder holds this module's copy of the snapshot (reports go
+    elsewhere): a module may damage or replace its tables without touching another's."""
+    return copy_of_built_data(built_settings, tmp_path_factory.mktemp("module") / "data")
 
 
 @pytest.fixture

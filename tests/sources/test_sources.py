@@ -9,7 +9,7 @@ from cw_pophealth import schema, snapshot, sources
 from cw_pophealth.errors import DamagedTableError, SchemaValidationError
 from cw_pophealth.sources.fingertips_api import FingertipsAPISource
 from cw_pophealth.sources.snapshot import SnapshotSource
-from helpers import COVENTRY, LE
+from helpers import COVENTRY, LE, copy_of_built_data
 
 
 class BrokenSource:
@@ -30,7 +30,7 @@ class CoventrySource:
         self.settings = settings
 
     def tidy(self) -> pd.DataFrame:
-        table = snapshot.build_snapshot(self.settings, write=False)
+        table = snapshot.load_indicators(self.settings)
         return table.loc[table["area_code"] == COVENTRY].reset_index(drop=True)
 
 
@@ -61,30 +61,29 @@ class TestSeam:
         assert path == settings.indicators_table and len(schema.read_tidy(path)) > 0
 
     def test_write_table_stamps_the_table_as_made_by_the_source(self, tmp_path,
-                                                                 extracts_settings):
+                                                                 extracts_settings,
+                                                                 built_settings):
         # An earlier build's stamp must not claim a table that a source wrote over it.
-        settings = extracts_settings.with_(data_dir=tmp_path)
-        snapshot.build_snapshot(settings)
+        settings = copy_of_built_data(built_settings, tmp_path / "data")
         assert snapshot.is_current(settings)
-        path = sources.write_table(CoventrySource(extracts_settings), settings)
+        path = sources.write_table(CoventrySource(built_settings), settings)
         stamp = schema.read_table_stamp(path)
         assert stamp is not None and stamp["made_by"] == (
             "cw_pophealth.sources.write_table (Coventry test source)")
         assert not snapshot.is_current(settings)
 
     def test_a_source_that_stamped_its_own_bytes_keeps_its_stamp(self, tmp_path,
-                                                                 extracts_settings):
+                                                                 extracts_settings,
+                                                                 built_settings):
         # The snapshot source writes the bytes `build` wrote: the build's stamp still holds.
-        settings = extracts_settings.with_(data_dir=tmp_path)
-        snapshot.build_snapshot(settings)
+        settings = copy_of_built_data(built_settings, tmp_path / "data")
         sources.write_table(SnapshotSource(extracts_settings), settings)
         assert snapshot.is_current(settings)
 
     def test_a_damaged_table_a_source_wrote_is_not_replaced_by_the_snapshot(
-            self, tmp_path, extracts_settings):
-        settings = extracts_settings.with_(data_dir=tmp_path)
-        snapshot.build_snapshot(settings)
-        path = sources.write_table(CoventrySource(extracts_settings), settings)
+            self, tmp_path, extracts_settings, built_settings):
+        settings = copy_of_built_data(built_settings, tmp_path / "data")
+        path = sources.write_table(CoventrySource(built_settings), settings)
         path.write_bytes(b"not parquet")
         with pytest.raises(DamagedTableError, match="damaged"):
             snapshot.load_indicators(settings)
