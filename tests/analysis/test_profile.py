@@ -132,6 +132,8 @@ class TestManyAreasOnOneTable:
 
     @pytest.mark.parametrize("key", [s.key for s in catalogue.CORE_INDICATORS])
     def test_one_indicator_over_all_periods_too(self, snapshot_table, key):
+        # The second UA profiled over "all" periods, through the public function: the rows it
+        # gets alone (whether or not a batch is made).
         from cw_pophealth.analysis import profile
 
         table = snapshot_table.copy(deep=False)
