@@ -333,6 +333,14 @@ def _pullcost(spec: dict, ids: list[int]) -> dict:
                             max_workers=int(spec.get("workers") or get_settings().max_workers))
     out: dict = {"source": str(Path(schema.__file__).resolve().parent)}
     try:
+        from cw_pophealth.arrow_memory import use_lean_pool
+    except ImportError:  # a copy of the package from before the lean pool (--against)
+        import pyarrow as pa
+
+        out["arrow_pool"] = pa.default_memory_pool().backend_name
+    else:
+        out["arrow_pool"] = use_lean_pool()  # as the cw-pophealth command does
+    try:
         import gc
 
         gc.collect()
@@ -753,6 +761,8 @@ def bench_pullcost(args, server: FakeServer) -> dict:
             "ratio_median": _median([r["ratio"] for r in rs]),
             "peak_rss_median": _median([r["peak_rss_mb"] for r in rs]),
             "rss_before_median": _median([r["rss_before_mb"] for r in rs]),
+            "growth_median": _median([r["peak_rss_mb"] - r["rss_before_mb"] for r in rs]),
+            "arrow_pool": first.get("arrow_pool", "?"),
             "counts": c, "files": first["files"], "rows": first["rows"],
             "csv_mb": first["csv_mb"], "table_mb": first["table_mb"],
         }
@@ -762,6 +772,7 @@ def bench_pullcost(args, server: FakeServer) -> dict:
                      f"{summary['ratio_median']:.1f}x",
                      _yes(summary["ratio_median"] <= PULLCOST_TARGET),
                      f"{summary['peak_rss_median']:.0f} ({summary['rss_before_median']:.0f})",
+                     f"{summary['growth_median']:.0f}", summary["arrow_pool"],
                      f"{c['validate_tidy']} ({c['validate_tidy_rows']:,} rows)",
                      f"{c['coerce_tidy']} ({c['coerce_tidy_rows']:,} rows)",
                      f"{c['fsync']} + {c.get('syncfs', 0)}",
@@ -777,11 +788,14 @@ def bench_pullcost(args, server: FakeServer) -> dict:
         f"Cold pull at zero latency vs parsing its {first['csv_bodies']} CSV bodies "
         f"({first['csv_mb']:.1f} MB; table {first['table_mb']:.1f} MB in memory), medians",
         ["code", "pull ms", "parse ms", "pull / parse", f"<= {PULLCOST_TARGET:g}x",
-         "peak RSS MB (before)", "validations", "conversions", "fsync + syncfs",
-         "files: raw + derived", "rows"], rows,
+         "peak RSS MB (before)", "growth MB", "Arrow pool", "validations", "conversions",
+         "fsync + syncfs", "files: raw + derived", "rows"], rows,
         "parse: the project's pyarrow parse (parse_fingertips_csv) of the same bytes, best of "
         "5, in the pulling process.\npeak RSS: the process's high-water mark during the pull "
-        "(before: resident size when it started, imports done).\nvalidations / conversions: "
+        "(before: resident size when it started, imports done); growth: peak - before, "
+        "median of the runs.\nArrow pool: the default memory pool during the pull, chosen as "
+        "the cw-pophealth command chooses it (cw_pophealth.arrow_memory.use_lean_pool).\n"
+        "validations / conversions: "
         "calls of schema.validate_tidy / schema.coerce_tidy (validate_tidy converts too).\n"
         "fsync + syncfs: os.fsync calls, and syncfs(2) calls that flush a batch of files at once."
         + (f"\nPull time, this checkout / --against, pair by pair: "

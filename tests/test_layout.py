@@ -17,7 +17,7 @@ PACKAGE = Path(cw_pophealth.__file__).resolve().parent
 #: Stage of each top-level module or sub-package, lowest first.
 STAGES = [
     {"errors"},
-    {"config", "catalogue", "periods", "atomic", "fingerprint"},
+    {"config", "catalogue", "periods", "atomic", "fingerprint", "arrow_memory"},
     {"schema", "memo"},
     {"geography"},
     {"stats", "fingertips"},

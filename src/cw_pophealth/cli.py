@@ -77,7 +77,9 @@ def _os_error_message(exc: OSError) -> str:
 
 def _cmd_build(args: argparse.Namespace) -> int:
     from cw_pophealth import snapshot
+    from cw_pophealth.arrow_memory import use_lean_pool
 
+    use_lean_pool()
     settings = get_settings()
     if args.if_stale and snapshot.is_current(settings):
         logger.info("%s is up to date with the extracts and the code; not rebuilt",
@@ -93,7 +95,9 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 def _cmd_pull(args: argparse.Namespace) -> int:
     from cw_pophealth import fingertips
+    from cw_pophealth.arrow_memory import use_lean_pool
 
+    use_lean_pool()
     settings = get_settings(offline=args.offline or get_settings().offline)
     table = fingertips.pull(
         indicators=_csv_list(args.indicators),

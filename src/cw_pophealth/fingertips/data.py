@@ -31,6 +31,7 @@ import pandas as pd
 import pyarrow as pa
 
 from cw_pophealth import catalogue, schema
+from cw_pophealth.arrow_memory import lean_pool
 from cw_pophealth.config import Settings
 from cw_pophealth.errors import CwPopHealthError, NoDataError, ParameterError
 from cw_pophealth.fingerprint import code_fingerprint
@@ -379,7 +380,8 @@ def _tidy_group(items: Sequence[CsvBody], include_categories: bool) -> pd.DataFr
     if all(isinstance(raw, pa.Table) for raw, _ in parts):
         # One conversion to pandas for the group (columns matched by name).
         combined = as_pandas(pa.concat_tables([raw for raw, _ in parts],
-                                               promote_options="default"))
+                                               promote_options="default",
+                                               memory_pool=lean_pool()))
     else:
         combined = pd.concat([as_pandas(raw) for raw, _ in parts], ignore_index=True)
     first = release[urls[0]]

@@ -29,6 +29,7 @@ import pyarrow.compute  # noqa: F401 - pa.compute
 import pyarrow.csv as pa_csv
 
 from cw_pophealth import schema
+from cw_pophealth.arrow_memory import lean_pool
 from cw_pophealth.errors import OFFLINE_HINT, MalformedResponseError, SchemaDriftError
 from cw_pophealth.geography import normalise_area_type
 from cw_pophealth.periods import add_period_bounds
@@ -475,7 +476,7 @@ def parse_fingertips_csv(body: bytes, where: str, *, advice: str = API_ADVICE
                      if c in _CSV_FLOAT_COLUMNS else pa.string()) for c in header}
         try:
             table = pa_csv.read_csv(
-                io.BytesIO(text_start),
+                io.BytesIO(text_start), memory_pool=lean_pool(),
                 convert_options=pa_csv.ConvertOptions(
                     column_types=types, null_values=[""], strings_can_be_null=True,
                     quoted_strings_can_be_null=True))
@@ -523,10 +524,13 @@ _ARROW_TO_PANDAS = {pa.string(): pd.StringDtype(), pa.int64(): pd.Int64Dtype()}
 
 
 def as_pandas(parsed: pa.Table | pd.DataFrame) -> pd.DataFrame:
-    """A parsed CSV as pandas: text as ``string``, integers as ``Int64``, floats as float64."""
+    """A parsed CSV as pandas: text as ``string``, integers as ``Int64``, floats as float64.
+
+    Arrow's own conversion allocates from :func:`~cw_pophealth.arrow_memory.lean_pool`;
+    pandas' conversion of the text columns, from the process's default pool."""
     if isinstance(parsed, pd.DataFrame):
         return parsed
-    return parsed.to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
+    return parsed.to_pandas(types_mapper=_ARROW_TO_PANDAS.get, memory_pool=lean_pool())
 
 
 def indicator_ids_in(parsed: pa.Table | pd.DataFrame) -> list[int]:

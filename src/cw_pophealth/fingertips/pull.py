@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 
 from cw_pophealth import catalogue, schema
+from cw_pophealth.arrow_memory import lean_pool
 from cw_pophealth.config import Settings
 from cw_pophealth.errors import CwPopHealthError, ParameterError, SchemaValidationError
 from cw_pophealth.fingerprint import digest_of
@@ -178,8 +179,9 @@ def pulled_table(plan: DataPlan, bodies: Sequence[CsvBody], *, settings: Setting
     parsed = [b.parsed() for b in parts]
     if all(isinstance(raw, pa.Table) for raw in parsed):
         # One Arrow table in one chunk: picking rows from it later is one fast take.
-        combined = as_pandas(pa.concat_tables(parsed, promote_options="default")
-                             .combine_chunks())
+        pool = lean_pool()
+        combined = as_pandas(pa.concat_tables(parsed, promote_options="default",
+                                              memory_pool=pool).combine_chunks(memory_pool=pool))
     else:
         combined = pd.concat([as_pandas(raw) for raw in parsed], ignore_index=True)
     response = np.repeat(np.arange(len(parts)), [len(raw) for raw in parsed])

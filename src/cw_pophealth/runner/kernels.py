@@ -283,5 +283,9 @@ atexit.register(shutdown_warm_kernels, all_threads=True)
 
 
 def kernel_env(overrides: Mapping[str, str]) -> dict[str, str]:
-    """The environment of a kernel: this process's, with the run's settings on top."""
-    return {**os.environ, **overrides}
+    """The environment of a kernel: this process's, with the run's settings on top, and
+    Arrow's lean memory pool unless the environment chose one
+    (:func:`~cw_pophealth.arrow_memory.lean_pool_environment`)."""
+    from cw_pophealth.arrow_memory import lean_pool_environment  # imports pyarrow: only here
+
+    return {**lean_pool_environment(), **os.environ, **overrides}
