@@ -7,12 +7,13 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.text import Text
 
 from cw_pophealth import (
     analysis,
     plots,  # noqa: E402
 )
-from helpers import COV, ENG, all_text
+from helpers import COV, ENG, WARKS, WM, all_text
 
 
 class TestBenchmarkBars:
@@ -136,6 +137,57 @@ class TestTrendLines:
         trend = analysis.trend_table(snapshot_table, ["smoking", "alcohol"], [COV, ENG])
         fig = plots.trend_figure(trend)
         assert "92778" in " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+
+
+@pytest.fixture(scope="module")
+def warwickshire(snapshot_table):
+    """Trends of Warwickshire, its districts, the region and England (real snapshot)."""
+    from cw_pophealth import catalogue
+
+    areas = [WARKS, *catalogue.WARWICKSHIRE_DISTRICTS, WM, ENG]
+    return analysis.trend_table(snapshot_table, ["healthy_life_expectancy"], areas, WM)
+
+
+class TestTrendFigureLayout:
+    """Warwickshire with its districts, as the risk-factors report draws it: the healthy life
+    expectancy panels name the five districts without data in a note of two lines."""
+
+    @staticmethod
+    def title_and_note(ax):
+        fig = ax.figure
+        fig.draw_without_rendering()
+        renderer = fig.canvas.get_renderer()
+        note = next(t for t in ax.texts if t.get_text().startswith("No data in snapshot"))
+        title = next(t for t in ax.get_children() if isinstance(t, Text)
+                     and t.get_text() == ax.get_title(loc="left"))
+        return (title.get_window_extent(renderer), note.get_window_extent(renderer),
+                note.get_text())
+
+    def test_the_title_clears_a_note_of_two_lines(self, warwickshire):
+        fig = plots.trend_figure(warwickshire)
+        for ax in fig.axes[:2]:  # male, female
+            title, note, text = self.title_and_note(ax)
+            assert text.count("\n") == 1  # the case this checks: a note of two lines
+            assert title.y0 > note.y1, ax.get_title(loc="left")
+
+    def test_the_check_sees_a_title_over_the_note(self, warwickshire):
+        fig = plots.trend_figure(warwickshire)
+        ax = fig.axes[0]
+        ax.set_title(ax.get_title(loc="left"), loc="left", fontsize=11, fontweight="bold",
+                     pad=16)  # the one-line pad this figure used for every note
+        title, note, _ = self.title_and_note(ax)
+        assert not title.y0 > note.y1
+
+    def test_the_figure_is_not_drawn_while_it_is_built(self, warwickshire, monkeypatch):
+        # A draw lays out every panel; one per panel made the ten-panel figure ten times slower.
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        draws = []
+        real = FigureCanvasAgg.draw
+        monkeypatch.setattr(FigureCanvasAgg, "draw",
+                            lambda self, *a, **k: (draws.append(1), real(self, *a, **k))[1])
+        plots.trend_figure(warwickshire)
+        assert draws == []
 
 
 def _lab(colour: str):

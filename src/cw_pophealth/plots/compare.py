@@ -395,9 +395,9 @@ def trend_lines(trend: pd.DataFrame, *, indicator=None, sex: str | None = None,
         no_data_panel(ax, f"No data in snapshot for {name} ({iid}) in any of the "
                            f"{data['area_code'].nunique()} areas")
     elif no_data:
-        ax.text(0.0, 1.01, textwrap.fill("No data in snapshot: " + ", ".join(no_data), 90),
-                transform=ax.transAxes, fontsize=7.5, style="italic", va="bottom",
-                color=MISSING_TEXT_COLOUR)
+        no_data_note = textwrap.fill("No data in snapshot: " + ", ".join(no_data), 90)
+        ax.text(0.0, 1.01, no_data_note, transform=ax.transAxes, fontsize=7.5, style="italic",
+                va="bottom", color=MISSING_TEXT_COLOUR)
     earlier_marker = ([Line2D([], [], marker="s", color="#333333", markerfacecolor="white",
                               linestyle="none", label="Square marker: an earlier release (more "
                               "than a year older than the newest)")] if any_earlier else [])
@@ -415,16 +415,21 @@ def trend_lines(trend: pd.DataFrame, *, indicator=None, sex: str | None = None,
             period=period, note=COMPARISON_RULE.format(benchmark=bname), footer=footer,
             kind="trend_lines")
     if no_data and len(valued):
+        # The title sits above the note: 7.5-pt lines at 1.2 spacing are 9 pt each.
         ax.set_title(ax.get_title(loc="left"), loc="left", fontsize=11, fontweight="bold",
-                     pad=16)
+                     pad=7 + 9 * (no_data_note.count("\n") + 1))
     return ax
 
 
 def _label_line_ends(ax: Axes, labels: list[tuple[float, float, str, str]]) -> None:
-    """Write area names at line ends, nudged apart vertically so they do not overlap."""
+    """Write area names at line ends, nudged apart vertically so they do not overlap.
+
+    The y-limits are the autoscaled ones of the lines drawn so far (``get_ylim`` autoscales);
+    no draw is needed, and one here would lay out the whole figure again for every panel of a
+    small-multiples figure (ten panels took ten full layouts: 10 s of a 1 s figure).
+    """
     if not labels:
         return
-    ax.figure.canvas.draw_idle()
     ymin, ymax = ax.get_ylim()
     gap = (ymax - ymin) * 0.05
     placed: list[float] = []
