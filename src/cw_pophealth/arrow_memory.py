@@ -30,8 +30,6 @@ __all__ = ["POOL_VARIABLE", "lean_pool", "lean_pool_environment", "use_lean_pool
 #: The environment variable with which Arrow lets a user choose its default pool.
 POOL_VARIABLE = "ARROW_DEFAULT_MEMORY_POOL"
 
-_LEAN_BACKEND = "jemalloc"
-
 
 @functools.cache
 def _jemalloc() -> pa.MemoryPool | None:
@@ -40,6 +38,11 @@ def _jemalloc() -> pa.MemoryPool | None:
         return pa.jemalloc_memory_pool()
     except NotImplementedError:
         return None
+
+
+def _jemalloc_to_choose() -> pa.MemoryPool | None:
+    """The jemalloc pool, unless the user chose a pool or this pyarrow lacks jemalloc."""
+    return None if os.environ.get(POOL_VARIABLE) else _jemalloc()
 
 
 def lean_pool() -> pa.MemoryPool:
@@ -56,9 +59,7 @@ def lean_pool() -> pa.MemoryPool:
     >>> lean_pool().backend_name in {"jemalloc", "mimalloc", "system"}
     True
     """
-    if os.environ.get(POOL_VARIABLE):
-        return pa.default_memory_pool()
-    return _jemalloc() or pa.default_memory_pool()
+    return _jemalloc_to_choose() or pa.default_memory_pool()
 
 
 def use_lean_pool() -> str:
@@ -88,6 +89,5 @@ def lean_pool_environment() -> dict[str, str]:
     >>> lean_pool_environment() in ({}, {"ARROW_DEFAULT_MEMORY_POOL": "jemalloc"})
     True
     """
-    if os.environ.get(POOL_VARIABLE) or _jemalloc() is None:
-        return {}
-    return {POOL_VARIABLE: _LEAN_BACKEND}
+    pool = _jemalloc_to_choose()
+    return {} if pool is None else {POOL_VARIABLE: pool.backend_name}

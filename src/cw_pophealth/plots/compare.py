@@ -391,6 +391,7 @@ def trend_lines(trend: pd.DataFrame, *, indicator=None, sex: str | None = None,
     ax.grid(axis="y", color="#E5E5E5", linewidth=0.6)
     no_data = data.loc[data["value"].isna() & data["status"].str.startswith("No data"),
                        "area_name"].drop_duplicates().tolist()
+    no_data_note = None
     if not len(valued):
         no_data_panel(ax, f"No data in snapshot for {name} ({iid}) in any of the "
                            f"{data['area_code'].nunique()} areas")
@@ -414,7 +415,7 @@ def trend_lines(trend: pd.DataFrame, *, indicator=None, sex: str | None = None,
     finish(fig, ax, title=title or f"{name} ({iid}) over time", source=source_note(data),
             period=period, note=COMPARISON_RULE.format(benchmark=bname), footer=footer,
             kind="trend_lines")
-    if no_data and len(valued):
+    if no_data_note is not None:
         # The title sits above the note: 7.5-pt lines at 1.2 spacing are 9 pt each.
         ax.set_title(ax.get_title(loc="left"), loc="left", fontsize=11, fontweight="bold",
                      pad=7 + 9 * (no_data_note.count("\n") + 1))
