@@ -207,7 +207,7 @@ def worker(spec: dict) -> dict:
     import pandas as pd  # noqa: F401 - imported before timing, as both clients need it
 
     ids = _core_ids()
-    url = spec["url"]
+    url = spec.get("url")
     out: dict = {"op": spec["op"]}
     if spec["op"] in ("ours", "warm"):
         from cw_pophealth import fingertips
@@ -238,6 +238,8 @@ def worker(spec: dict) -> dict:
             shutil.rmtree(data_dir, ignore_errors=True)
     elif spec["op"] == "pullcost":
         out.update(_pullcost(spec, ids))
+    elif spec["op"] == "renderfloor":
+        out.update(_render_floor(spec))
     elif spec["op"] == "theirs":
         import fingertips_py
         import fingertips_py.api_calls
@@ -285,6 +287,42 @@ def _proc_status_kb(field: str) -> float:
     return float("nan")
 
 
+#: Where a cold pull's time goes: (label, module, function), timed in the pulling process by
+#: wrapping each function where :func:`cw_pophealth.fingertips.pull` looks it up. The stages
+#: do not nest; "other" in the table is the pull's time outside all of them.
+PULL_STAGES = [
+    ("download (HTTP + parse, threads)", "cw_pophealth.fingertips.pull", "download"),
+    ("rows to the schema", "cw_pophealth.fingertips.pull", "tidy_rows_of_responses"),
+    ("validate", "cw_pophealth.schema", "validate_tidy"),
+    ("de-duplicate", "cw_pophealth.schema", "deduplicate_sources"),
+    ("cache the bodies", "cw_pophealth.fingertips.pull", "commit"),
+    ("write the table", "cw_pophealth.schema", "write_tidy"),
+]
+
+
+def _time_pull_stages() -> dict[str, float]:
+    """Wrap each of :data:`PULL_STAGES` that this copy of the package has with a timer; the
+    returned dict fills with seconds per stage as the pull runs."""
+    import importlib
+
+    seconds: dict[str, float] = {}
+    for label, module_name, name in PULL_STAGES:
+        module = importlib.import_module(module_name)
+        real = getattr(module, name, None)
+        if real is None:  # an older copy of the package (--against)
+            continue
+
+        def timed(*args, _real=real, _label=label, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return _real(*args, **kwargs)
+            finally:
+                seconds[_label] = seconds.get(_label, 0.0) + time.perf_counter() - t0
+
+        setattr(module, name, timed)
+    return seconds
+
+
 def _pullcost(spec: dict, ids: list[int]) -> dict:
     """``op=pullcost``: one cold pull at zero latency, counted and measured, then the pyarrow
     parse of the very CSV bodies it received (same process, so the ratio is paired).
@@ -328,6 +366,7 @@ def _pullcost(spec: dict, ids: list[int]) -> dict:
             return real_syncfs(folder)
 
         atomic._syncfs = syncfs
+    stages = _time_pull_stages()
     data_dir = Path(tempfile.mkdtemp(prefix="cwph-bench-pullcost-"))
     settings = get_settings(api_base_url=spec["url"], data_dir=data_dir, offline=False,
                             max_workers=int(spec.get("workers") or get_settings().max_workers))
@@ -355,6 +394,7 @@ def _pullcost(spec: dict, ids: list[int]) -> dict:
         out["rows"] = len(table)
         out["table_mb"] = float(table.memory_usage(deep=True).sum()) / 1e6
         out["counts"] = dict(counts)
+        out["stages"] = dict(stages)
         files = [p for p in data_dir.rglob("*") if p.is_file() and not p.name.endswith(".lock")]
         out["files"] = {"raw": sum(1 for p in files if "raw" in p.relative_to(data_dir).parts),
                         "derived": sum(1 for p in files if "cache" in p.parts),
@@ -376,6 +416,38 @@ def _pullcost(spec: dict, ids: list[int]) -> dict:
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
     return out
+
+
+def _render_floor(spec: dict) -> dict:
+    """``op=renderfloor``: the area profile's own work for each of ``spec["codes"]`` in one
+    process, with no kernel and no runner: the profile table, the spine chart, and its PNG and
+    SVG (and the slide exports when ``spec["slides"]``) written as the notebook writes them.
+
+    The first area is untimed (imports, the table read, font caches). Returns the CPU seconds
+    of each timed area.
+    """
+    os.environ.update({"CW_POPHEALTH_DATA": spec["data_dir"], "MPLBACKEND": "Agg",
+                       "CW_POPHEALTH_SLIDES": "1" if spec["slides"] else "0"})
+    import matplotlib.pyplot as plt
+
+    from cw_pophealth import analysis, plots, report, snapshot
+
+    table = snapshot.load_indicators()
+    out_dir = Path(tempfile.mkdtemp(prefix="cwph-bench-render-"))
+    cpu = []
+    try:
+        for i, code in enumerate(spec["codes"]):
+            t0 = time.process_time()
+            profile = analysis.area_profile_table(table, code, benchmark_code="E92000001",
+                                                  period="latest")
+            ax = plots.spine_chart(profile)
+            report.save_figure(ax.figure, f"area_profile_{code}", output_dir=out_dir / code)
+            plt.close(ax.figure)
+            if i:
+                cpu.append(time.process_time() - t0)
+    finally:
+        shutil.rmtree(out_dir, ignore_errors=True)
+    return {"cpu_seconds": cpu}
 
 
 def run_worker(*, src: str | None = None, **spec) -> dict:
@@ -801,6 +873,26 @@ def bench_pullcost(args, server: FakeServer) -> dict:
         + (f"\nPull time, this checkout / --against, pair by pair: "
            f"{', '.join(f'{r:.2f}' for r in out['pull_ratio_pairs'])}; median "
            f"{out['pull_ratio_median']:.2f}." if len(variants) == 2 else ""))
+    stage_rows = []
+    for label, _ in variants:
+        rs = runs[label]
+        pull_ms = _median([r["seconds"] for r in rs]) * 1000
+        parse_ms = _median([r["parse_seconds"] for r in rs]) * 1000
+        medians = {name: _median([r.get("stages", {}).get(name, 0.0) for r in rs]) * 1000
+                   for name, _, _ in PULL_STAGES}
+        other = pull_ms - sum(medians.values())
+        stage_rows.append([label, *(f"{medians[name]:.0f}" for name, _, _ in PULL_STAGES),
+                           f"{other:.0f}",
+                           f"{medians[PULL_STAGES[0][0]] / parse_ms:.1f}x",
+                           f"{PULLCOST_TARGET * parse_ms - medians[PULL_STAGES[0][0]]:.0f}"])
+        out["variants"][label]["stage_medians_ms"] = {**medians, "other": other}
+    _print_table(
+        "Where the cold pull's time goes (ms, medians of the same runs)",
+        ["code", *(name for name, _, _ in PULL_STAGES), "other",
+         "download / parse", f"ms left for the rest at {PULLCOST_TARGET:g}x"], stage_rows,
+        "Each stage timed by wrapping the function the pull calls (they do not nest); other: "
+        "planning, digests, logging.\nThe last column is what the target leaves for every "
+        "stage after the download: the target times the parse, minus the download.")
     return out
 
 
@@ -838,6 +930,12 @@ def bench_fanout(args) -> dict:
         build = run_measured(_cli("build"), _reports_env(data_dir, work / "unused"))
         if build["returncode"] != 0:
             raise RuntimeError(f"build failed:\n{build['output_tail']}")
+        # The floor for byte-identical outputs: the figure work alone, in one process.
+        sample = codes[:min(n, 17)]
+        floor = run_worker(op="renderfloor", codes=sample, data_dir=str(data_dir),
+                           slides=args.fanout_slides)
+        out["render_cpu_per_area"] = _median(floor["cpu_seconds"])
+        out["render_floor"] = out["render_cpu_per_area"] * n / args.jobs
         for i in range(args.fanout_repeat):
             pair = {}
             # Fresh first in odd pairs, warm first in even ones: drift hits both alike.
@@ -884,7 +982,13 @@ def bench_fanout(args) -> dict:
         f"{', '.join(f'{r:.2f}x' for r in ratios)}; median {out['ratio_median']:.2f}x.\n"
         f"Figures, tables and output records of the two runs byte-identical: "
         f"{_yes(identical)} ({out['pairs'][0]['files_compared']} files)"
-        + ("" if identical else f"; first differing: {out['pairs'][0]['differing']}"))
+        + ("" if identical else f"; first differing: {out['pairs'][0]['differing']}")
+        + f"\nThe figures alone: {out['render_cpu_per_area']:.2f} CPU-s per area (the profile "
+        f"table, spine chart, PNG and SVG in one process, median of "
+        f"{len(floor['cpu_seconds'])} areas), so {out['render_floor']:.1f} s for {n} areas on "
+        f"{args.jobs} cores at best, against the warm run's "
+        f"{out['warm_median']:.1f} s" + (f" and the {FANOUT_TARGET:g} s target" if n >= 153
+                                          else ""))
     return out
 
 
