@@ -289,7 +289,7 @@ def _proc_status_kb(field: str) -> float:
 
 #: Where a cold pull's time goes: (label, module, function), timed in the pulling process by
 #: wrapping each function where :func:`cw_pophealth.fingertips.pull` looks it up. The stages
-#: do not nest; "other" in the table is the pull's time outside all of them.
+#: do not nest in this checkout; "other" in the table is the pull's time outside all of them.
 PULL_STAGES = [
     ("download (HTTP + parse, threads)", "cw_pophealth.fingertips.pull", "download"),
     ("rows to the schema", "cw_pophealth.fingertips.pull", "tidy_rows_of_responses"),
@@ -420,8 +420,9 @@ def _pullcost(spec: dict, ids: list[int]) -> dict:
 
 def _render_floor(spec: dict) -> dict:
     """``op=renderfloor``: the area profile's own work for each of ``spec["codes"]`` in one
-    process, with no kernel and no runner: the profile table, the spine chart, and its PNG and
-    SVG (and the slide exports when ``spec["slides"]``) written as the notebook writes them.
+    process, with no kernel and no runner: the profile table (with the fan-out's
+    ``spec["parameters"]``), the spine chart, and its PNG and SVG (and the slide exports when
+    ``spec["slides"]``) written as the notebook writes them.
 
     The first area is untimed (imports, the table read, font caches). Returns the CPU seconds
     of each timed area.
@@ -438,8 +439,7 @@ def _render_floor(spec: dict) -> dict:
     try:
         for i, code in enumerate(spec["codes"]):
             t0 = time.process_time()
-            profile = analysis.area_profile_table(table, code, benchmark_code="E92000001",
-                                                  period="latest")
+            profile = analysis.area_profile_table(table, code, **spec["parameters"])
             ax = plots.spine_chart(profile)
             report.save_figure(ax.figure, f"area_profile_{code}", output_dir=out_dir / code)
             plt.close(ax.figure)
@@ -878,21 +878,27 @@ def bench_pullcost(args, server: FakeServer) -> dict:
         rs = runs[label]
         pull_ms = _median([r["seconds"] for r in rs]) * 1000
         parse_ms = _median([r["parse_seconds"] for r in rs]) * 1000
-        medians = {name: _median([r.get("stages", {}).get(name, 0.0) for r in rs]) * 1000
-                   for name, _, _ in PULL_STAGES}
+        # A stage this copy of the package does not have (--against) is left out, not 0.
+        medians = {name: _median([r["stages"][name] for r in rs]) * 1000
+                   for name, _, _ in PULL_STAGES if name in rs[0]["stages"]}
         other = pull_ms - sum(medians.values())
-        stage_rows.append([label, *(f"{medians[name]:.0f}" for name, _, _ in PULL_STAGES),
+        download = medians.get(PULL_STAGES[0][0])
+        stage_rows.append([label, *(f"{medians[name]:.0f}" if name in medians else "-"
+                                    for name, _, _ in PULL_STAGES),
                            f"{other:.0f}",
-                           f"{medians[PULL_STAGES[0][0]] / parse_ms:.1f}x",
-                           f"{PULLCOST_TARGET * parse_ms - medians[PULL_STAGES[0][0]]:.0f}"])
+                           "-" if download is None else f"{download / parse_ms:.1f}x",
+                           "-" if download is None
+                           else f"{PULLCOST_TARGET * parse_ms - download:.0f}"])
         out["variants"][label]["stage_medians_ms"] = {**medians, "other": other}
     _print_table(
         "Where the cold pull's time goes (ms, medians of the same runs)",
         ["code", *(name for name, _, _ in PULL_STAGES), "other",
          "download / parse", f"ms left for the rest at {PULLCOST_TARGET:g}x"], stage_rows,
-        "Each stage timed by wrapping the function the pull calls (they do not nest); other: "
-        "planning, digests, logging.\nThe last column is what the target leaves for every "
-        "stage after the download: the target times the parse, minus the download.")
+        "Each stage timed by wrapping the function the pull calls; other: planning, digests, "
+        "logging. In this checkout the stages do not nest; an --against copy may call one\n"
+        "inside another (an older write_tidy validates), and then its time counts in both. "
+        "-: a function that copy does not have.\nThe last column is what the target leaves "
+        "for every stage after the download: the target times the parse, minus the download.")
     return out
 
 
@@ -917,9 +923,10 @@ def bench_fanout(args) -> dict:
     work = Path(tempfile.mkdtemp(prefix="cwph-bench-fanout-"))
     data_dir = work / "data"
     config = work / "fanout.yaml"
+    parameters = {"benchmark_code": "E92000001", "period": "latest"}
     config.write_text(yaml.safe_dump({"reports": [{
         "name": "area_profile", "notebook": "area_profile.ipynb", "title": "Area profile",
-        "parameters": {"benchmark_code": "E92000001", "period": "latest"},
+        "parameters": parameters,
         "slides": args.fanout_slides,
         "fan_out": {"parameter": "area_code", "values": codes[:n]}}]}))
     print(f"\n== fan-out: area_profile for {n} upper-tier areas, --jobs {args.jobs}, warm "
@@ -933,7 +940,7 @@ def bench_fanout(args) -> dict:
         # The floor for byte-identical outputs: the figure work alone, in one process.
         sample = codes[:min(n, 17)]
         floor = run_worker(op="renderfloor", codes=sample, data_dir=str(data_dir),
-                           slides=args.fanout_slides)
+                           slides=args.fanout_slides, parameters=parameters)
         out["render_cpu_per_area"] = _median(floor["cpu_seconds"])
         out["render_floor"] = out["render_cpu_per_area"] * n / args.jobs
         for i in range(args.fanout_repeat):
@@ -984,7 +991,8 @@ def bench_fanout(args) -> dict:
         f"{_yes(identical)} ({out['pairs'][0]['files_compared']} files)"
         + ("" if identical else f"; first differing: {out['pairs'][0]['differing']}")
         + f"\nThe figures alone: {out['render_cpu_per_area']:.2f} CPU-s per area (the profile "
-        f"table, spine chart, PNG and SVG in one process, median of "
+        f"table, spine chart, PNG and SVG{' and slide exports' if args.fanout_slides else ''} "
+        f"in one process, median of "
         f"{len(floor['cpu_seconds'])} areas), so {out['render_floor']:.1f} s for {n} areas on "
         f"{args.jobs} cores at best, against the warm run's "
         f"{out['warm_median']:.1f} s" + (f" and the {FANOUT_TARGET:g} s target" if n >= 153
